@@ -1,0 +1,1 @@
+"""antq: theme tagging of Vietnamese public-security news paragraphs."""

@@ -1,0 +1,49 @@
+"""One place for paths, labels and parameters, so every stage reads the same knobs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(os.environ.get("ANTQ_ROOT", Path.cwd()))
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DVC_NO_ANALYTICS": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def set_offline_env() -> None:
+    """Hub and telemetry calls would hang or fail on this network; make them impossible."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _configs_dir() -> Path:
+    local = ROOT / "configs"
+    return local if local.is_dir() else CONFIG_DIR
+
+
+def load_yaml(name: str) -> dict[str, Any]:
+    with open(_configs_dir() / name, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_params() -> dict[str, Any]:
+    return load_yaml("params.yaml")
+
+
+LABELS: list[str] = load_yaml("labels.yaml")["labels"]
+
+
+def path(relative: str | Path) -> Path:
+    """Resolve a path from params against the project root (the folder DVC runs in)."""
+    p = Path(relative)
+    return p if p.is_absolute() else ROOT / p

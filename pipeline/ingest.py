@@ -1,0 +1,138 @@
+"""Articles → clean paragraphs. Furniture rules come from configs/furniture.yaml; every line
+that does not reach a paragraph is written down with the rule that removed it."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from pipeline.readers import Article, ReadError, discover, read_any
+from pipeline.text import normalize_text, paragraph_id
+
+_SENTENCE_END = re.compile(r"[.!?:;…\"”')\]]$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Furniture:
+    drop: tuple[Rule, ...]
+    strip: tuple[Rule, ...]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Furniture":
+        def compile_all(key: str) -> tuple[Rule, ...]:
+            return tuple(
+                Rule(r["name"], re.compile(r["pattern"], 0 if r.get("case_sensitive") else re.IGNORECASE))
+                for r in config.get(key, [])
+            )
+        return cls(compile_all("drop"), compile_all("strip"))
+
+    def classify(self, line: str) -> str | None:
+        """Name of the first drop rule matching the whole line, or None for article text."""
+        return next((r.name for r in self.drop if r.regex.fullmatch(line)), None)
+
+
+@dataclass
+class IngestResult:
+    paragraphs: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    articles: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "paragraphs": len(self.paragraphs),
+            "dropped_lines": len(self.dropped),
+            "dropped_by_rule": dict(Counter(d["rule"] for d in self.dropped).most_common()),
+            "files_failed": len(self.failures),
+        }
+
+
+def _blocks(lines: list[str]) -> Iterator[tuple[int, int, str]]:
+    """Group raw lines into candidate paragraphs (first line, last line, text). A line is
+    its own paragraph unless it is hard-wrapped: no sentence end, next line lowercase."""
+    start, buffer = 0, ""
+    for number, raw in enumerate(lines, 1):
+        line = normalize_text(raw).replace("\n", " ")
+        if not line:
+            if buffer:
+                yield start, number - 1, buffer
+            buffer = ""
+            continue
+        if buffer and not _SENTENCE_END.search(buffer) and line[0].islower():
+            buffer = f"{buffer} {line}"
+            continue
+        if buffer:
+            yield start, number - 1, buffer
+        start, buffer = number, line
+    if buffer:
+        yield start, len(lines), buffer
+
+
+def split_article(article: Article, furniture: Furniture, source: str) -> tuple[list[dict], list[dict]]:
+    """Pure: one article → (paragraph records, dropped-line records)."""
+    paragraphs: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for first, last, text in _blocks(article.lines):
+        where = {"file": article.file, "line": article.line_offset + first, "article_id": article.article_id}
+        rule = furniture.classify(text)
+        if rule:
+            dropped.append({**where, "rule": rule, "text": text})
+            continue
+        for strip in furniture.strip:
+            cut = strip.regex.search(text)
+            if cut and cut.group().strip():
+                dropped.append({**where, "rule": strip.name, "text": cut.group().strip()})
+                text = (text[: cut.start()] + text[cut.end():]).strip()
+        pid = paragraph_id(text)
+        if pid in seen:
+            seen[pid]["duplicates"] += 1
+            dropped.append({**where, "rule": "duplicate_in_article", "text": text})
+            continue
+        record = {
+            "article_id": article.article_id,
+            "paragraph_index": len(paragraphs),
+            "paragraph_id": pid,
+            "text": text,
+            "source": source,
+            "file": article.file,
+            "line": article.line_offset + first,
+            "duplicates": 0,
+            **article.meta,
+        }
+        seen[pid] = record
+        paragraphs.append(record)
+    if paragraphs and "title" not in article.meta:
+        for record in paragraphs:
+            record["title"] = paragraphs[0]["text"]
+    return paragraphs, dropped
+
+
+def ingest(inputs: Iterable[tuple[Path, str]], furniture: Furniture) -> IngestResult:
+    """Read every input; a file that cannot be read is recorded and skipped, never fatal."""
+    result = IngestResult()
+    for location, source in inputs:
+        try:
+            files = discover([location])
+        except ReadError as err:
+            result.failures.append({"file": str(location), "reason": str(err)})
+            continue
+        for file in files:
+            try:
+                for article in read_any(file):
+                    paragraphs, dropped = split_article(article, furniture, source)
+                    result.articles += 1
+                    result.paragraphs += paragraphs
+                    result.dropped += dropped
+            except (ReadError, OSError) as err:
+                result.failures.append({"file": str(file), "reason": str(err)})
+    return result

@@ -1,0 +1,107 @@
+"""PhoBERT multi-label classifier: training with transformers' Trainer and inference that
+reads long paragraphs whole, as overlapping 256-token windows whose scores are max-pooled."""
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pipeline.text import windows
+
+log = logging.getLogger(__name__)
+
+
+class PhobertModel:
+    kind = "phobert"
+
+    def __init__(self, tokenizer, model, max_length: int = 256, overlap: int = 64):
+        self.tokenizer, self.model = tokenizer, model
+        self.max_length, self.overlap = max_length, overlap
+
+    def encode(self, segmented: list[str]) -> tuple[list[list[int]], list[int]]:
+        """Token windows of every paragraph and, for each window, its paragraph's index."""
+        tok = self.tokenizer
+        body = self.max_length - 2
+        inputs, owners = [], []
+        for index, text in enumerate(segmented):
+            ids = tok(text, add_special_tokens=False)["input_ids"] if text.strip() else []
+            for window in windows(ids, body, self.overlap):
+                inputs.append([tok.bos_token_id, *window, tok.eos_token_id])
+                owners.append(index)
+        return inputs, owners
+
+    @classmethod
+    def fit(cls, segmented: list[str], targets: np.ndarray, labels: list[str],
+            params: dict[str, Any], model_params: dict[str, Any], seed: int) -> "PhobertModel":
+        """Fine-tune `model_params["backbone"]`. Seeding comes before loading, so the new
+        classification head starts from the same weights every run."""
+        from datasets import Dataset
+        from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+
+        from pipeline.backbone import load_backbone
+
+        set_seed(seed)
+        tokenizer, model = load_backbone(model_params["backbone"], labels)
+        self = cls(tokenizer, model, model_params["max_length"], model_params["window_overlap"])
+        inputs, owners = self.encode(segmented)
+        train = Dataset.from_dict({"input_ids": inputs, "attention_mask": [[1] * len(i) for i in inputs],
+                                   "labels": [targets[o].astype(np.float32).tolist() for o in owners]})
+        with tempfile.TemporaryDirectory() as scratch:
+            args = TrainingArguments(
+                output_dir=scratch, num_train_epochs=params["epochs"], learning_rate=params["learning_rate"],
+                per_device_train_batch_size=params["batch_size"], weight_decay=params["weight_decay"],
+                warmup_steps=float(params["warmup_ratio"]), seed=seed, data_seed=seed, save_strategy="no",
+                report_to="none", logging_strategy="epoch", disable_tqdm=False, use_cpu=not torch.cuda.is_available(),
+            )
+            trainer = Trainer(model=model, args=args, train_dataset=train,
+                              data_collator=DataCollatorWithPadding(tokenizer))
+            result = trainer.train()
+        log.info("PhoBERT trained on %d windows of %d paragraphs, final loss %.4f",
+                 len(inputs), len(segmented), result.training_loss)
+        self.model.eval()
+        return self
+
+    @torch.inference_mode()
+    def predict_scores(self, segmented: list[str], batch_size: int = 32) -> np.ndarray:
+        """Length-sorted batches with dynamic padding; a paragraph's score per theme is the
+        max over its windows (a theme reported anywhere in it counts)."""
+        n_labels = self.model.config.num_labels
+        scores = np.zeros((len(segmented), n_labels), dtype=np.float32)
+        inputs, owners = self.encode(segmented)
+        if not inputs:
+            return scores
+        self.model.eval()
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+        pad = self.tokenizer.pad_token_id
+        window_scores = np.zeros((len(inputs), n_labels), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            width = max(len(inputs[i]) for i in batch)
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                ids[row, : len(inputs[i])] = torch.tensor(inputs[i])
+                mask[row, : len(inputs[i])] = 1
+            logits = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)).logits
+            window_scores[batch] = torch.sigmoid(logits).float().cpu().numpy()
+        empty = {i for i, text in enumerate(segmented) if not text.strip()}
+        for window, owner in enumerate(owners):
+            if owner not in empty:
+                scores[owner] = np.maximum(scores[owner], window_scores[window])
+        return scores
+
+    def save(self, folder: Path) -> None:
+        self.model.save_pretrained(folder / "model")
+        self.tokenizer.save_pretrained(folder / "model")
+
+    @classmethod
+    def load(cls, folder: Path, max_length: int, overlap: int) -> "PhobertModel":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(folder / "model")
+        model = AutoModelForSequenceClassification.from_pretrained(folder / "model").eval()
+        return cls(tokenizer, model, max_length, overlap)

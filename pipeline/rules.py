@@ -1,0 +1,41 @@
+"""Keyword rules from the annotation guide's cue words: the transparent baseline every model
+must beat on real paragraphs, and a source of pre-annotations."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FILE = "rules.json"
+
+
+class RulesModel:
+    kind = "rules"
+
+    def __init__(self, config: dict[str, Any], labels: list[str]):
+        self.config, self.labels = config, labels
+        flags = re.IGNORECASE
+        self.cues = [[re.compile(p, flags) for p in config["themes"].get(label, [])] for label in labels]
+        self.future = [re.compile(p, flags) for p in config.get("future", [])]
+        self.done = [re.compile(p, flags) for p in config.get("done", [])]
+
+    def _row(self, text: str) -> list[float]:
+        plain = text.replace("_", " ")
+        if any(r.search(plain) for r in self.future) and not any(r.search(plain) for r in self.done):
+            return [0.0] * len(self.labels)
+        return [float(any(r.search(plain) for r in cues)) for cues in self.cues]
+
+    def predict_scores(self, segmented: list[str]) -> np.ndarray:
+        return np.array([self._row(t) for t in segmented], dtype=np.float32).reshape(len(segmented), len(self.labels))
+
+    def save(self, folder: Path) -> None:
+        (folder / FILE).write_text(json.dumps({"config": self.config, "labels": self.labels},
+                                              ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "RulesModel":
+        saved = json.loads((folder / FILE).read_text(encoding="utf-8"))
+        return cls(saved["config"], saved["labels"])

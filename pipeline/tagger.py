@@ -1,0 +1,75 @@
+"""The tagger as users get it: raw paragraphs in, per-theme scores and labels out. It hides
+which model kind is inside, so the CLI, evaluation and the MLflow pyfunc share one path."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from pipeline.text import normalize_text, segment
+
+INFO = "tagger.json"
+
+
+class ScoreModel(Protocol):
+    kind: str
+
+    def predict_scores(self, segmented: list[str]) -> np.ndarray: ...
+
+    def save(self, folder: Path) -> None: ...
+
+
+class Tagger:
+    def __init__(self, model: ScoreModel, labels: list[str], thresholds: dict[str, float] | None = None,
+                 info: dict[str, Any] | None = None):
+        self.model, self.labels = model, list(labels)
+        self.thresholds = {label: 0.5 for label in self.labels} | dict(thresholds or {})
+        self.info = dict(info or {})
+
+    def scores(self, texts: list[Any]) -> np.ndarray:
+        """Scores for raw paragraphs; empty or non-text input scores zero instead of failing."""
+        clean = [normalize_text(t) if isinstance(t, str) else "" for t in texts]
+        scores = self.model.predict_scores([segment(t) for t in clean])
+        scores[[not t for t in clean]] = 0.0
+        return scores
+
+    def decide(self, scores: np.ndarray) -> list[list[str]]:
+        cut = np.array([self.thresholds[label] for label in self.labels])
+        return [[l for l, on in zip(self.labels, row) if on] for row in scores >= cut]
+
+    def predict_frame(self, texts: list[Any]) -> pd.DataFrame:
+        """The pyfunc contract: one row per input, `labels` then one float column per theme."""
+        scores = self.scores(list(texts)) if len(texts) else np.zeros((0, len(self.labels)))
+        frame = pd.DataFrame({"labels": self.decide(scores)})
+        for j, label in enumerate(self.labels):
+            frame[label] = scores[:, j].astype(float)
+        return frame
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save(folder)
+        meta = {"kind": self.model.kind, "labels": self.labels, "thresholds": self.thresholds, **self.info}
+        (folder / INFO).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> "Tagger":
+        meta = json.loads((Path(folder) / INFO).read_text(encoding="utf-8"))
+        if meta["kind"] == "phobert":
+            from pipeline.phobert import PhobertModel
+
+            model: ScoreModel = PhobertModel.load(Path(folder), meta.get("max_length", 256),
+                                                  meta.get("window_overlap", 64))
+        elif meta["kind"] == "tfidf":
+            from pipeline.tfidf import TfidfModel
+
+            model = TfidfModel.load(Path(folder))
+        else:
+            from pipeline.rules import RulesModel
+
+            model = RulesModel.load(Path(folder))
+        info = {k: v for k, v in meta.items() if k not in {"kind", "labels", "thresholds"}}
+        return cls(model, meta["labels"], meta["thresholds"], info)

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+import torch
+
+from pipeline.config import LABELS, load_params
+from pipeline.phobert import PhobertModel
+from pipeline.text import segment
+
+TRAIN = {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0, "warmup_ratio": 0.0}
+
+
+@pytest.fixture(scope="module")
+def trained(small_backbone, seed_paragraphs, seed_gold):
+    texts = [segment(p["text"]) for p in seed_paragraphs]
+    y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs], dtype=np.float32)
+    model_params = load_params()["model"] | {"backbone": str(small_backbone)}
+    model = PhobertModel.fit(texts, y, LABELS, TRAIN, model_params, seed=7)
+    return model, texts, y, model_params
+
+
+def test_training_is_reproducible_with_a_fixed_seed(trained):
+    model, texts, y, model_params = trained
+    again = PhobertModel.fit(texts, y, LABELS, TRAIN, model_params, seed=7)
+    np.testing.assert_allclose(model.predict_scores(texts[:5]), again.predict_scores(texts[:5]), atol=1e-5)
+
+
+def test_long_paragraph_is_windowed_and_max_pooled(trained):
+    model, texts, _, _ = trained
+    long_text = " ".join(texts)  # thousands of tokens: far past 256
+    windows, owners = model.encode([long_text])
+    assert len(windows) > 3 and all(len(w) <= 256 for w in windows) and set(owners) == {0}
+    with torch.inference_mode():
+        per_window = [torch.sigmoid(model.model(input_ids=torch.tensor([w])).logits)[0].numpy() for w in windows]
+    np.testing.assert_allclose(model.predict_scores([long_text])[0], np.max(per_window, axis=0), atol=1e-5)
+
+
+def test_batched_scores_equal_one_at_a_time(trained):
+    model, texts, _, _ = trained
+    together = model.predict_scores(texts[:9], batch_size=4)
+    alone = np.vstack([model.predict_scores([t]) for t in texts[:9]])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert ((together >= 0) & (together <= 1)).all()
+
+
+def test_empty_text_scores_zero(trained):
+    model, texts, _, _ = trained
+    scores = model.predict_scores(["", texts[0], "  "])
+    assert scores[0].sum() == 0 and scores[2].sum() == 0 and scores[1].sum() > 0
+
+
+def test_save_and_load_give_the_same_scores(trained, tmp_path):
+    model, texts, _, _ = trained
+    model.save(tmp_path)
+    loaded = PhobertModel.load(tmp_path, 256, 64)
+    np.testing.assert_allclose(loaded.predict_scores(texts[:4]), model.predict_scores(texts[:4]), atol=1e-5)

@@ -1,0 +1,138 @@
+"""The whole product on a fresh copy of the project: real DVC, real MLflow (SQLite), real
+PhoBERT-architecture training on a small backbone, the registered pyfunc, `antq tag`, serving."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.config import LABELS
+from tests.conftest import ROOT, TINY_BACKBONE
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+COPY = ["dvc.yaml", "configs", "pipeline", "data/raw", "data/annotations", "data/synthetic/articles.jsonl"]
+
+
+def run(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env |= {"ANTQ_ROOT": str(project), "PATH": f"{BIN}{os.pathsep}{env['PATH']}"}
+    result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+    if check and result.returncode:
+        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    project = tmp_path_factory.mktemp("project")
+    for item in COPY:
+        source, target = ROOT / item, project / item
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    params_file = project / "configs" / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["backbone"] |= TINY_BACKBONE
+    params["model"]["backbone"] = "models/backbone-small"
+    params["model"]["offline_fallback"] = "none"
+    params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16}
+    params_file.write_text(yaml.safe_dump(params, allow_unicode=True))
+    run(project, "git", "init", "-q")
+    run(project, str(BIN / "dvc"), "init", "-q")
+    run(project, str(BIN / "dvc"), "repro", "corpus")
+    run(project, str(BIN / "antq"), "backbone", "build")
+    run(project, str(BIN / "dvc"), "repro")
+    return project
+
+
+def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
+    metrics = json.loads((project / "reports" / "metrics.json").read_text())
+    assert metrics["model_kind"] == "phobert" and metrics["fallback_reason"] == ""
+    assert metrics["folds"] == 5
+    assert metrics["model"]["seed"]["n"] == 41 and metrics["model"]["synthetic"]["n"] > 600
+    assert set(metrics["rules"]) == {"seed", "synthetic", "all"}
+    assert all((project / "reports" / "plots" / f"pr_{label}.csv").exists() for label in LABELS)
+    status = run(project, str(BIN / "dvc"), "status")
+    assert "up to date" in status.stdout.lower()
+
+
+def test_registered_model_keeps_the_pyfunc_contract(project):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model("models:/antq-theme-tagger/1")
+    texts = ["Công an huyện đã khám phá 12 vụ án, bắt 20 đối tượng.", "   ", "",
+             "Tại hội nghị, 20 tập thể được UBND tỉnh tặng Bằng khen."]
+    out = model.predict(pd.DataFrame({"text": texts}))
+    assert list(out.columns) == ["labels", *LABELS] and len(out) == 4
+    assert out.loc[1, "labels"] == [] and out.loc[2, LABELS].sum() == 0
+    assert all(0.0 <= v <= 1.0 for v in out[LABELS].to_numpy().ravel())
+    run_tags = mlflow.get_run(json.loads((project / "reports" / "registered.json").read_text())["run_id"])
+    assert run_tags.data.tags["model_kind"] == "phobert" and "seed_macro_f1" in run_tags.data.metrics
+
+
+def test_antq_tag_writes_one_line_per_paragraph(project):
+    paragraphs = project / "more.jsonl"
+    paragraphs.write_text(json.dumps({"id": "p1", "text": "Công an xã đã bắt 3 đối tượng."}, ensure_ascii=False)
+                          + "\n", encoding="utf-8")
+    out = project / "tagged.jsonl"
+    result = run(project, str(BIN / "antq"), "tag", "data/raw", str(paragraphs), "-o", str(out),
+                 "--model", "models:/antq-theme-tagger/1")
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 41 + 1
+    assert set(rows[0]) >= {"article_id", "paragraph_index", "paragraph_id", "text", "labels", "scores"}
+    assert set(rows[0]["scores"]) == set(LABELS)
+    assert rows[-1]["article_id"] == "p1" and "paragraphs tagged" in result.stdout
+
+
+def test_bad_input_fails_loudly_unless_keep_going(project):
+    (project / "bad").mkdir()
+    (project / "bad" / "zeros.txt").write_bytes(b"\x00" * 100)
+    (project / "bad" / "ok.txt").write_text("Công an xã đã bắt 3 đối tượng.", encoding="utf-8")
+    out = project / "bad.jsonl"
+    failed = run(project, str(BIN / "antq"), "tag", "bad", "-o", str(out), check=False)
+    assert failed.returncode == 1
+    errors = [json.loads(l) for l in out.with_suffix(".errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 1 and "zeros.txt" in errors[0]["file"] and "binary" in errors[0]["reason"]
+    assert len(out.read_text().splitlines()) == 1
+    assert run(project, str(BIN / "antq"), "tag", "bad", "-o", str(out), "--keep-going").returncode == 0
+
+
+def test_mlflow_models_serve_answers_invocations(project):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    server = subprocess.Popen([str(BIN / "mlflow"), "models", "serve", "-m", "models/tagger", "--env-manager",
+                               "local", "-h", "127.0.0.1", "-p", str(port)], cwd=project, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-3000:]
+                time.sleep(1)
+        body = json.dumps({"dataframe_records": [{"text": "Công an huyện đã bắt 5 đối tượng."}, {"text": ""}]})
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body.encode(),
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    predictions = answer["predictions"]
+    assert len(predictions) == 2 and set(predictions[0]) == {"labels", *LABELS}
+    assert predictions[1]["labels"] == [] and predictions[1]["recognition"] == 0
