@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from enum import Enum
@@ -105,7 +106,11 @@ def tag(
 def run(repro: Annotated[bool, typer.Option(help="run `dvc repro` first")] = True) -> None:
     """The main job: `dvc repro`, then tag the raw articles and print the theme summary."""
     if repro:
-        subprocess.run([sys.executable, "-m", "dvc", "repro"], check=True, cwd=path("."))
+        # dvc.yaml calls `antq`: put this environment's bin first so it works without activation.
+        env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        if subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=path("."), env=env).returncode:
+            console.print("[red]dvc repro failed[/]: the failing stage and its error are printed above")
+            raise typer.Exit(1)
     metrics = json.loads((path(load_params()["evaluate"]["out_dir"]) / "metrics.json").read_text())
     console.print(f"model: [bold]{metrics['model_kind']}[/] {metrics['fallback_reason'] and '(fallback: ' + metrics['fallback_reason'][:120] + '...)'}")
     for name in ("model", "rules"):
