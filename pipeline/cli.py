@@ -25,6 +25,7 @@ console = Console(stderr=True)
 class Stage(str, Enum):
     ingest = "ingest"
     corpus = "corpus"
+    check = "check"
     train = "train"
     evaluate = "evaluate"
     register = "register"
