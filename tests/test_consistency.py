@@ -48,3 +48,25 @@ def test_check_fails_loudly_naming_the_leaking_paragraphs():
 def test_clean_rows_have_no_errors():
     rows = [row("a", "x", BASE, ["crime_outcomes"]), row("b", "y", "Quang cảnh hội nghị.", [])]
     assert error_messages(check(rows, LABELS, PARAMS)) == []
+
+
+def test_check_stage_exits_non_zero_and_writes_the_report(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline import config
+    from pipeline.annotations import Annotation
+    from pipeline.cli import app
+    from pipeline.corpus import build
+
+    monkeypatch.setattr(config, "ROOT", tmp_path)
+    rows = [row("seedpara", "s1", BASE, ["crime_outcomes"], "seed"),
+            row("synpara", "y1", BASE.replace("2019", "2020"), ["crime_outcomes"])]
+    paragraphs = [{**r, "paragraph_index": 0} for r in rows]
+    gold = {r["paragraph_id"]: Annotation(r["paragraph_id"], tuple(r["labels"]), r["source"], "x") for r in rows}
+    data, _ = build(paragraphs, gold, LABELS)
+    data.save_to_disk(str(tmp_path / "data" / "corpus" / "dataset"))
+    result = CliRunner().invoke(app, ["stage", "check"])
+    assert result.exit_code != 0
+    assert "seedpara (s1)" in str(result.exception) and "synpara (y1)" in str(result.exception)
+    report = (tmp_path / "reports" / "consistency.json").read_text(encoding="utf-8")
+    assert '"near_duplicates"' in report and "seedpara" in report
