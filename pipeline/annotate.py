@@ -124,7 +124,6 @@ def export(rows: list[dict[str, Any]], stem: Path, labels: list[str], model_vers
 class Label:
     paragraph_id: str
     labels: tuple[str, ...] | None  # None: not labelled yet
-    text: str | None
     where: str
 
 
@@ -142,7 +141,7 @@ def parse_labels(cell: Iterable[str] | None, where: str, labels: list[str]) -> t
     return tuple(label for label in labels if label in chosen)
 
 
-def _csv_items(file: Path) -> Iterable[tuple[str, dict[str, Any] | None, list[str] | None]]:
+def _csv_items(file: Path) -> Iterable[tuple[str, dict[str, Any]]]:
     with open(file, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = {"paragraph_id", "labels"} - set(reader.fieldnames or [])
@@ -150,34 +149,46 @@ def _csv_items(file: Path) -> Iterable[tuple[str, dict[str, Any] | None, list[st
             raise ValueError(f"{file}:1: missing column(s) {sorted(missing)}; expected {CSV_COLUMNS}")
         start = 2
         for row in reader:
-            cell = (row.get("labels") or "").strip()
-            yield f"{file}:{start}", row, (_SPLIT.split(cell) if cell else None)
+            yield f"{file}:{start}", row
             start = reader.line_num + 1
 
 
-def _labelstudio_items(file: Path) -> Iterable[tuple[str, dict[str, Any] | None, list[str] | None]]:
+def _csv_row(row: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str] | None]:
+    cell = (row.get("labels") or "").strip()
+    return row, (_SPLIT.split(cell) if cell else None)
+
+
+def _labelstudio_items(file: Path) -> Iterable[tuple[str, Any]]:
     for line, item in labelstudio.json_array_items(file.read_text(encoding="utf-8-sig"), str(file)):
-        where = f"{file}:{line}"
-        pid, text, chosen = labelstudio.annotated_choices(item, where)
-        yield where, {"paragraph_id": pid, "text": text}, chosen
+        yield f"{file}:{line}", item
+
+
+def _labelstudio_row(item: Any, where: str) -> tuple[dict[str, Any], list[str] | None]:
+    pid, text, chosen = labelstudio.annotated_choices(item, where)
+    return {"paragraph_id": pid, "text": text}, chosen
+
+
+def _label(row: dict[str, Any], cell: list[str] | None, where: str, labels: list[str]) -> Label:
+    text = row.get("text") or None
+    pid = str(row.get("paragraph_id") or "").strip() or (paragraph_id(text) if text else "")
+    if not pid:
+        raise ValueError(f"{where}: no paragraph_id and no text")
+    if text and paragraph_id(text) != pid:
+        raise ValueError(f"{where}: text does not match paragraph {pid} (edited?); "
+                         "restore the exported text — labels are keyed by it")
+    return Label(pid, parse_labels(cell, where, labels), where)
 
 
 def read_labels(files: list[Path], labels: list[str]) -> tuple[list[Label], list[str]]:
     """Every labelled row of CSV and Label Studio files, and every problem found (all of them)."""
     found, errors = [], []
     for file in files:
-        items = _csv_items(file) if file.suffix.lower() == ".csv" else _labelstudio_items(file)
+        csv_file = file.suffix.lower() == ".csv"
+        items, row_of = (_csv_items, _csv_row) if csv_file else (_labelstudio_items, _labelstudio_row)
         try:
-            for where, row, cell in items:
+            for where, item in items(file):
                 try:
-                    text = (row or {}).get("text") or None
-                    pid = str((row or {}).get("paragraph_id") or "").strip() or (paragraph_id(text) if text else "")
-                    if not pid:
-                        raise ValueError(f"{where}: no paragraph_id and no text")
-                    if text and paragraph_id(text) != pid:
-                        raise ValueError(f"{where}: text does not match paragraph {pid} (edited?); "
-                                         "restore the exported text — labels are keyed by it")
-                    found.append(Label(pid, parse_labels(cell, where, labels), text, where))
+                    found.append(_label(*row_of(item, where), where, labels))
                 except ValueError as err:
                     errors.append(str(err))
         except (ValueError, OSError, UnicodeDecodeError) as err:

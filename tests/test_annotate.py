@@ -128,9 +128,11 @@ def test_label_studio_errors_point_at_the_task_line(known, tmp_path):
             "annotations": [{"result": [{"from_name": "themes", "value": {"choices": ["propaganda"]}}]},
                             {"result": [{"from_name": "themes", "value": {"choices": ["none"]}}]}]}
     file = tmp_path / "ls.json"
-    file.write_text("[\n" + json.dumps({"data": task["data"]}) + ",\n" + json.dumps(task) + "\n]", encoding="utf-8")
-    with pytest.raises(AnnotationError, match=r"ls\.json:3: annotators disagree"):
+    file.write_text("[\n" + json.dumps({"data": task["data"]}) + ",\n" + json.dumps(task) + ",\n"
+                    + json.dumps({"id": 7}) + "\n]", encoding="utf-8")
+    with pytest.raises(AnnotationError) as err:
         import_labels([file], tmp_path / "out.jsonl", known, {}, LABELS)
+    assert "ls.json:3: annotators disagree" in str(err.value) and "ls.json:4: not a Label Studio task" in str(err.value)
     file.write_text("[\n{\"data\": {}},\n{oops}\n]", encoding="utf-8")
     with pytest.raises(AnnotationError, match=r"ls\.json:3: not valid JSON"):
         import_labels([file], tmp_path / "out.jsonl", known, {}, LABELS)
