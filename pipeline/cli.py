@@ -20,12 +20,15 @@ from pipeline.config import LABELS, load_params, load_yaml, path, set_offline_en
 app = typer.Typer(help="Tag Vietnamese public-security news paragraphs by theme.", no_args_is_help=True)
 backbone_app = typer.Typer(help="The PhoBERT backbone.", no_args_is_help=True)
 app.add_typer(backbone_app, name="backbone")
+annotate_app = typer.Typer(help="Labelling rounds: export paragraphs to label, import the labels.", no_args_is_help=True)
+app.add_typer(annotate_app, name="annotate")
 console = Console(stderr=True)
 
 
 class Stage(str, Enum):
     ingest = "ingest"
     corpus = "corpus"
+    check = "check"
     train = "train"
     evaluate = "evaluate"
     register = "register"
@@ -90,6 +93,10 @@ def tag(
     keep_going: Annotated[bool, typer.Option(help="exit 0 even when some input failed")] = False,
 ) -> None:
     """Tag every paragraph of the inputs with its themes."""
+    tag_and_report(paths, out, model, batch_size, keep_going)
+
+
+def tag_and_report(paths: list[Path], out: Path, model, batch_size: int, keep_going: bool) -> None:
     from pipeline.ingest import Furniture
     from pipeline.tag import tag as run_tag
 
@@ -100,6 +107,18 @@ def tag(
         console.print(f"[red]{len(report.errors)} error(s)[/], see {out.with_suffix('.errors.jsonl')}")
         if not keep_going:
             raise typer.Exit(1)
+
+
+@app.command()
+def rules(
+    paths: Annotated[list[Path], typer.Argument(help="article files, folders, or .jsonl/.csv collections")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output JSONL file")],
+    keep_going: Annotated[bool, typer.Option(help="exit 0 even when some input failed")] = False,
+) -> None:
+    """Tag like `antq tag`, with the keyword rules of configs/rules.yaml instead of a model."""
+    from pipeline.rules import rules_tagger
+
+    tag_and_report(paths, out, rules_tagger(LABELS), 256, keep_going)
 
 
 @app.command()
@@ -117,6 +136,90 @@ def run(repro: Annotated[bool, typer.Option(help="run `dvc repro` first")] = Tru
         scores = ", ".join(f"{s}={r['macro_f1']}" for s, r in metrics[name].items() if r.get("n"))
         console.print(f"{name} macro-F1 (grouped CV): {scores}")
     tag([path("data/raw")], path("data/tagged/raw.jsonl"))
+
+
+def pool(paths: Optional[list[Path]]) -> list[dict]:
+    from pipeline.annotate import unlabelled_pool
+    from pipeline.ingest import Furniture
+
+    try:
+        rows, total = unlabelled_pool(paths or [], load_params(), LABELS, Furniture.from_config(load_yaml("furniture.yaml")))
+    except FileNotFoundError as err:
+        raise typer.BadParameter(str(err)) from err
+    console.print(f"{len(rows)} unlabelled paragraph(s) of {total}")
+    return rows
+
+
+PoolPaths = Annotated[Optional[list[Path]], typer.Argument(
+    help="articles, folders, collections or paragraph JSONL/CSV (default: data/interim/paragraphs.jsonl)")]
+
+
+@annotate_app.command("export")
+def annotate_export(
+    paths: PoolPaths = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="writes OUT.csv, OUT.labelstudio.json/.xml")] = Path("labelling/batch"),
+    model: Annotated[str, typer.Option(help="model for pre-annotations; keyword rules when it does not exist")] = "models/tagger",
+) -> None:
+    """Unlabelled paragraphs as a CSV and as Label Studio tasks with pre-annotations."""
+    from pipeline.annotate import export, predict
+    from pipeline.predictor import load_predictor
+
+    predictor, name = load_predictor(model, LABELS)
+    rows = predict(pool(paths), predictor, LABELS)
+    for file in export(rows, out, LABELS, name):
+        console.print(f"wrote [bold]{file}[/]")
+
+
+@annotate_app.command("import")
+def annotate_import(
+    files: Annotated[list[Path], typer.Argument(help="labelled CSV files and Label Studio JSON exports")],
+    name: Annotated[Optional[str], typer.Option(help="writes data/annotations/NAME.jsonl (default: first file's name)")] = None,
+    paragraphs: Annotated[Optional[list[Path]], typer.Option(help="known paragraphs (default: the ingested ones)")] = None,
+) -> None:
+    """Labels back into data/annotations/, all validated before anything is written."""
+    from pipeline.annotate import existing_annotations, import_labels
+    from pipeline.annotations import AnnotationError
+    from pipeline.files import read_jsonl
+
+    params = load_params()
+    folder = path(params["corpus"]["annotations_dir"])
+    sources = paragraphs or [path(params["ingest"]["out_dir"]) / "paragraphs.jsonl"]
+    known = {r["paragraph_id"]: r for file in sources for r in read_jsonl(file)}
+    target = folder / f"{name or files[0].name.split('.')[0]}.jsonl"
+    try:
+        counts = import_labels(files, target, known, existing_annotations(folder, LABELS), LABELS)
+    except AnnotationError as err:
+        console.print(str(err), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"{target}: {counts}")
+
+
+@app.command()
+def suggest(
+    paths: PoolPaths = None,
+    n: Annotated[int, typer.Option("--n", min=1, help="how many paragraphs to propose")] = 50,
+    out: Annotated[Path, typer.Option("--out", "-o", help=".jsonl, or .csv ready to label")] = Path("labelling/suggested.jsonl"),
+    model: Annotated[str, typer.Option(help="MLflow model URI or folder")] = "models/tagger",
+    per_article: Annotated[int, typer.Option(min=1, help="at most this many from one article")] = 3,
+    diversity: Annotated[float, typer.Option(min=0.0, max=1.0, help="0: uncertainty only; 1: variety only")] = 0.3,
+) -> None:
+    """The next paragraphs to label: where the model is least sure, spread over articles."""
+    from pipeline.annotate import csv_text, predict
+    from pipeline.files import atomic_write, write_jsonl
+    from pipeline.predictor import load_predictor, thresholds_of
+    from pipeline.suggest import suggest as rank
+
+    try:
+        predictor, _ = load_predictor(model, LABELS, rules_fallback=False)
+    except FileNotFoundError as err:
+        raise typer.BadParameter(str(err)) from err
+    rows = predict(pool(paths), predictor, LABELS)
+    chosen = rank(rows, thresholds_of(predictor, LABELS), LABELS, n, per_article, diversity)
+    if out.suffix.lower() == ".csv":
+        atomic_write(out, [csv_text(chosen)])
+    else:
+        write_jsonl(out, chosen)
+    console.print(f"{len(chosen)} paragraph(s) from {len({r.get('article_id') for r in chosen})} article(s) → [bold]{out}[/]")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,24 @@ def corpus() -> dict[str, Any]:
     return stats
 
 
+def check() -> dict[str, Any]:
+    from pipeline.consistency import check as run_check, error_messages
+
+    params = load_params()
+    data, _ = _labelled(params)
+    report = run_check(data.to_list(), LABELS, params["check"])
+    write_json(path(params["check"]["out"]), report)
+    for name, short in report["warnings"]["below_targets"].items():
+        log.warning("corpus below target: %s has %d, want %d", name, short["have"], short["want"])
+    if report["warnings"]["near_duplicates"]:
+        log.warning("%d similar paragraph pair(s) across articles, see %s",
+                    len(report["warnings"]["near_duplicates"]), params["check"]["out"])
+    problems = error_messages(report)
+    if problems:
+        raise SystemExit("corpus check failed (fix data/annotations or the texts):\n  " + "\n  ".join(problems))
+    return report["counts"]
+
+
 def _labelled(params: dict[str, Any]):
     from datasets import load_from_disk
 

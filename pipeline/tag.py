@@ -76,11 +76,13 @@ def _tagged(model, batches: Iterator[list[dict]], labels: list[str], report: Tag
             yield record
 
 
-def tag(paths: list[Path], out: Path, model_uri: str, labels: list[str], furniture: Furniture,
+def tag(paths: list[Path], out: Path, model: Any, labels: list[str], furniture: Furniture,
         batch_size: int = 64) -> TagReport:
-    import mlflow.pyfunc
+    """`model` is an MLflow model URI or folder, or anything with the pyfunc `predict(frame)`."""
+    if isinstance(model, str):
+        import mlflow.pyfunc
 
-    model = mlflow.pyfunc.load_model(model_uri)
+        model = mlflow.pyfunc.load_model(model)
     report = TagReport(theme_counts={label: 0 for label in labels})
     with Progress() as progress:
         paragraphs = _paragraphs(paths, furniture, report, progress)
