@@ -35,14 +35,14 @@ def _paragraphs(paths: list[Path], furniture: Furniture, report: TagReport, prog
         return
     task = progress.add_task("Tagging", total=len(files))
     for file in files:
-        try:
-            for article in read_any(file):
-                kept, dropped = split_article(article, furniture, source="input")
-                report.dropped += dropped
-                yield from kept
-            report.files += 1
-        except (ReadError, OSError) as err:
-            report.errors.append({"file": str(file), "paragraph": None, "reason": str(err)})
+        for article in read_any(file, furniture.html):
+            if isinstance(article, ReadError):
+                report.errors.append({"file": str(file), "paragraph": None, "reason": str(article)})
+                continue
+            kept, dropped = split_article(article, furniture, source="input")
+            report.dropped += dropped
+            yield from kept
+        report.files += 1
         progress.advance(task)
 
 

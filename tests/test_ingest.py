@@ -78,3 +78,17 @@ def test_paragraph_ids_do_not_depend_on_file_or_order(furniture):
     a, _ = split_article(Article("x", lines, "x.txt"), furniture, "seed")
     b, _ = split_article(Article("y", list(reversed(lines)), "other/y.html"), furniture, "seed")
     assert {p["paragraph_id"] for p in a} == {p["paragraph_id"] for p in b}
+
+
+def test_every_annotation_matches_an_ingested_paragraph(seed_result, furniture):
+    """Labels are keyed by paragraph id: a change of splitting, normalising or furniture that
+    loses or alters an annotated paragraph would silently drop its label from the corpus."""
+    from pipeline.files import read_jsonl
+    from pipeline.ingest import ingest
+
+    synthetic = ingest([(ROOT / "data" / "synthetic" / "articles.jsonl", "synthetic")], furniture)
+    assert not synthetic.failures
+    ids = {p["paragraph_id"] for p in seed_result.paragraphs + synthetic.paragraphs}
+    for file in sorted((ROOT / "data" / "annotations").glob("*.jsonl")):
+        missing = [a["text"] for a in read_jsonl(file) if a["paragraph_id"] not in ids]
+        assert not missing, f"{file.name}: {len(missing)} annotated paragraph(s) not ingested, e.g. {missing[:3]}"
