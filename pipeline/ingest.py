@@ -13,6 +13,7 @@ from pipeline.text import normalize_text, paragraph_id
 from pipeline.webpage import HtmlRules
 
 _SENTENCE_END = re.compile(r"[.!?:;…\"”')\]]$")
+_WRAP_MAX = 100  # editors and mail clients wrap at 60-80 columns; web text has longer lines
 
 
 @dataclass(frozen=True)
@@ -60,21 +61,26 @@ class IngestResult:
 
 def _blocks(lines: list[str]) -> Iterator[tuple[int, int, str]]:
     """Group raw lines into candidate paragraphs (first line, last line, text). A line is
-    its own paragraph unless it is hard-wrapped: no sentence end, next line lowercase."""
-    start, buffer = 0, ""
-    for number, raw in enumerate(lines, 1):
-        line = normalize_text(raw).replace("\n", " ")
+    its own paragraph unless the one before it is hard-wrapped: it has no sentence end and
+    the next line starts lowercase, or, in a file wrapped at a fixed width (no line over
+    _WRAP_MAX characters, paragraphs separated by blank lines), it fills the width."""
+    clean = [normalize_text(raw).replace("\n", " ") for raw in lines]
+    width = max(map(len, clean), default=0)
+    separated = "" in "\n".join(clean).strip("\n").split("\n")
+    full = width * 3 // 4 if width <= _WRAP_MAX and separated else width + 1
+    start, buffer, previous = 0, "", ""
+    for number, line in enumerate(clean, 1):
         if not line:
             if buffer:
                 yield start, number - 1, buffer
             buffer = ""
             continue
-        if buffer and not _SENTENCE_END.search(buffer) and line[0].islower():
-            buffer = f"{buffer} {line}"
+        if buffer and not _SENTENCE_END.search(buffer) and (line[0].islower() or len(previous) >= full):
+            buffer, previous = f"{buffer} {line}", line
             continue
         if buffer:
             yield start, number - 1, buffer
-        start, buffer = number, line
+        start, buffer, previous = number, line, line
     if buffer:
         yield start, len(lines), buffer
 
