@@ -19,8 +19,11 @@ _BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
 _VIETNAMESE = set("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
 _VIETNAMESE |= {ch.upper() for ch in _VIETNAMESE}
 _PUNCTUATION = set("\u00a0“”‘’–—…•°")
-# UTF-8 Vietnamese read as Windows-1252/Latin-1: ạ..ỹ → "áº"/"á»", đ → "Ä‘", ư → "Æ°", ơ → "Æ¡".
-MOJIBAKE = re.compile("á[º»]|Ä[‘\u0091]|Æ[°¡]|Ã[\u0080-\u009f\u00a1-\u00bf]")
+# What a Windows-1252 (Latin-1 where it has no character) reader makes of UTF-8 continuation bytes.
+_CONTINUATION = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(0x80, 0xC0))
+# UTF-8 Vietnamese read that way: ạ..ỹ → "áº"/"á»", đ/ă/ĩ/ũ/ư/ơ → "Ä‘"/"Äƒ"/"Ä©"/"Å©"/"Æ°"/"Æ¡",
+# ô/é/… → "Ã´"/"Ã©" (not "Ã" + no-break space: that is also a real "Ã" before &nbsp;).
+MOJIBAKE = re.compile(f"á[º»]|[ÄÅÆ][{_CONTINUATION}]|Ã[{_CONTINUATION.replace(chr(0xA0), '')}]")
 
 
 def _to_cp1252_bytes(text: str) -> bytes | None:

@@ -15,7 +15,8 @@ from pipeline.ingest import Furniture, split_article
 from pipeline.readers import ReadError, discover, read_any
 
 log = logging.getLogger(__name__)
-KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line")
+KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line",
+        "line_end")
 
 
 @dataclass
