@@ -32,7 +32,8 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, dict | ReadError]]:
     """(line number, record or the error for that record): one bad record does not cost the
     thousands of good ones around it."""
     if path.suffix.lower() == ".jsonl":
-        for number, line in enumerate(text.splitlines(), 1):
+        # Only "\n" ends a JSON line: a raw U+2028 inside a string is valid JSON, not a break.
+        for number, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             try:

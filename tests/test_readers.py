@@ -91,3 +91,11 @@ def test_discover_walks_folders_and_names_missing_paths(tmp_path):
     assert [p.name for p in discover([tmp_path])] == ["a.html", "b.txt", "c.jsonl"]
     with pytest.raises(ReadError, match="no such file"):
         discover([tmp_path / "missing"])
+
+
+def test_jsonl_string_with_a_raw_line_separator_is_one_record(tmp_path):
+    file = tmp_path / "c.jsonl"
+    file.write_text(json.dumps({"id": "x", "text": "Đoạn một.\u2028Đoạn hai."}, ensure_ascii=False) + "\r\n",
+                    encoding="utf-8")
+    (article,) = read_any(file)
+    assert article.lines == ["Đoạn một.", "Đoạn hai."]
