@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pipeline.readers import Article, ReadError, discover, read_any
+from pipeline.readers import Article, ReadError, discover, read_file
 from pipeline.text import normalize_text, paragraph_id
 from pipeline.webpage import HtmlRules
 
@@ -140,7 +140,7 @@ def ingest(inputs: Iterable[tuple[Path, str]], furniture: Furniture) -> IngestRe
             result.failures.append({"file": str(location), "reason": str(err)})
             continue
         for file in files:
-            for article in read_any(file, furniture.html):
+            for article in read_file(file, furniture.html):
                 if isinstance(article, ReadError):
                     result.failures.append({"file": str(file), "reason": str(article)})
                     continue

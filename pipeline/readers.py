@@ -15,7 +15,7 @@ from pipeline.webpage import HtmlRules, parse_page
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
 COLLECTION_SUFFIXES = {".jsonl", ".csv"}
 META_KEYS = ("title", "url", "published", "outlet")
-__all__ = ["Article", "ReadError", "decode", "discover", "read_any"]
+__all__ = ["Article", "ReadError", "decode", "discover", "read_any", "read_file"]
 
 
 @dataclass
@@ -97,7 +97,7 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
-def read_any(path: Path, html_rules: HtmlRules = HtmlRules()) -> Iterator[Article | ReadError]:
+def read_file(path: Path, html_rules: HtmlRules = HtmlRules()) -> Iterator[Article | ReadError]:
     """Every article of a file, and a ReadError (yielded, not raised) for each record or file
     that cannot be read, so one bad input never stops a run and none is skipped silently."""
     try:
@@ -109,3 +109,11 @@ def read_any(path: Path, html_rules: HtmlRules = HtmlRules()) -> Iterator[Articl
         yield err
     except OSError as err:
         yield ReadError(f"{path}: cannot read ({err.strerror or err}); check the path and permissions")
+
+
+def read_any(path: Path, html_rules: HtmlRules = HtmlRules()) -> Iterator[Article]:
+    """The articles of a file; the first unreadable file or record raises its ReadError."""
+    for item in read_file(path, html_rules):
+        if isinstance(item, ReadError):
+            raise item
+        yield item

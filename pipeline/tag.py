@@ -12,7 +12,7 @@ from rich.progress import Progress
 
 from pipeline.files import write_jsonl
 from pipeline.ingest import Furniture, split_article
-from pipeline.readers import ReadError, discover, read_any
+from pipeline.readers import ReadError, discover, read_file
 
 log = logging.getLogger(__name__)
 KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line",
@@ -36,7 +36,7 @@ def _paragraphs(paths: list[Path], furniture: Furniture, report: TagReport, prog
         return
     task = progress.add_task("Tagging", total=len(files))
     for file in files:
-        for article in read_any(file, furniture.html):
+        for article in read_file(file, furniture.html):
             if isinstance(article, ReadError):
                 report.errors.append({"file": str(file), "paragraph": None, "reason": str(article)})
                 continue

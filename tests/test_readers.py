@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.readers import ReadError, decode, discover, read_any
+from pipeline.readers import ReadError, decode, discover, read_any, read_file
 from pipeline.webpage import HtmlRules, parse_page
 
 TEXT = "Công an xã Hòa Bình đã bắt 3 đối tượng trộm cắp tài sản."
@@ -72,9 +72,11 @@ def test_jsonl_collection_carries_metadata(tmp_path):
 def test_bad_jsonl_line_names_file_and_line(tmp_path):
     file = tmp_path / "c.jsonl"
     file.write_text('{"id": "x1", "text": "A"}\n{broken\n', encoding="utf-8")
-    good, bad = read_any(file)
+    good, bad = read_file(file)
     assert good.article_id == "x1"
     assert isinstance(bad, ReadError) and re.search(r"c\.jsonl:2: not valid JSON", str(bad))
+    with pytest.raises(ReadError, match=r"c\.jsonl:2: not valid JSON"):
+        list(read_any(file))
 
 
 def test_csv_collection(tmp_path):
