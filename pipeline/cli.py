@@ -44,12 +44,37 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 
 
 @app.command()
-def stage(name: Stage) -> None:
+def stage(
+    name: Stage,
+    strict: Annotated[bool, typer.Option(help="ingest: exit 1 when any input file or record failed")] = False,
+) -> None:
     """Run one pipeline stage (what `dvc repro` calls)."""
     from pipeline import stages
 
     result = getattr(stages, name.value)()
-    console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+    if name is not Stage.ingest:
+        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    print_ingest_summary(result)
+    if strict and result["files_failed"]:
+        failures = path(load_params()["ingest"]["out_dir"]) / "failures.jsonl"
+        console.print(f"[red]{result['files_failed']} input(s) failed[/] (--strict); see {failures}")
+        raise typer.Exit(1)
+
+
+def print_ingest_summary(summary: dict) -> None:
+    table = Table(title="Ingest")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("articles read", str(summary["articles"]))
+    table.add_row("paragraphs kept", str(summary["paragraphs"]))
+    table.add_section()
+    for rule, count in summary["dropped_by_rule"].items():
+        table.add_row(f"dropped: {rule}", str(count))
+    table.add_row("lines dropped", str(summary["dropped_lines"]))
+    table.add_section()
+    table.add_row("files failed", str(summary["files_failed"]), style="red" if summary["files_failed"] else None)
+    Console().print(table)
 
 
 @backbone_app.command("build")

@@ -39,7 +39,7 @@ def ingest() -> dict[str, Any]:
     write_jsonl(out / "dropped.jsonl", result.dropped)
     write_jsonl(out / "failures.jsonl", result.failures)
     for failure in result.failures:
-        log.error("could not read %s: %s", failure["file"], failure["reason"])
+        log.error("skipped %s", failure["reason"])
     summary = result.summary()
     write_json(out / "summary.json", summary)
     return summary

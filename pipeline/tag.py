@@ -12,10 +12,11 @@ from rich.progress import Progress
 
 from pipeline.files import write_jsonl
 from pipeline.ingest import Furniture, split_article
-from pipeline.readers import ReadError, discover, read_any
+from pipeline.readers import ReadError, discover, read_file
 
 log = logging.getLogger(__name__)
-KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line")
+KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line",
+        "line_end")
 
 
 @dataclass
@@ -35,14 +36,14 @@ def _paragraphs(paths: list[Path], furniture: Furniture, report: TagReport, prog
         return
     task = progress.add_task("Tagging", total=len(files))
     for file in files:
-        try:
-            for article in read_any(file):
-                kept, dropped = split_article(article, furniture, source="input")
-                report.dropped += dropped
-                yield from kept
-            report.files += 1
-        except (ReadError, OSError) as err:
-            report.errors.append({"file": str(file), "paragraph": None, "reason": str(err)})
+        for article in read_file(file, furniture.html):
+            if isinstance(article, ReadError):
+                report.errors.append({"file": str(file), "paragraph": None, "reason": str(article)})
+                continue
+            kept, dropped = split_article(article, furniture, source="input")
+            report.dropped += dropped
+            yield from kept
+        report.files += 1
         progress.advance(task)
 
 
