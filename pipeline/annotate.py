@@ -55,7 +55,7 @@ def read_paragraphs(paths: list[Path], furniture: Furniture) -> list[dict[str, A
         if _is_paragraph_file(file):
             rows += _read_paragraph_file(file)
             continue
-        for article in read_any(file):
+        for article in read_any(file, furniture.html):
             rows += split_article(article, furniture, source="input")[0]
     return rows
 
