@@ -79,9 +79,37 @@ def html_to_lines(markup: str) -> tuple[list[str], dict[str, str]]:
     return text.split("\n"), meta
 
 
-def _collection_records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
+def _plain_utf8(path: Path) -> bool:
+    """True when the file is non-blank UTF-8 without BOM or NUL bytes: checked in one streaming
+    pass, so a big collection need not be held in memory. Anything else goes through `decode`."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    blank = True
+    with open(path, "rb") as handle:
+        first = True
+        while block := handle.read(1 << 20):
+            if (first and block.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))) \
+                    or b"\x00" in block:
+                return False
+            first = False
+            blank = blank and not block.strip()
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                return False
+    return not blank
+
+
+def _lines(path: Path) -> Iterator[str]:
+    if _plain_utf8(path):
+        with open(path, encoding="utf-8", newline="") as handle:
+            yield from handle
+    else:
+        yield from io.StringIO(decode(path.read_bytes(), str(path)), newline="")
+
+
+def _collection_records(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, dict]]:
     if path.suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
@@ -92,15 +120,15 @@ def _collection_records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
                 raise ReadError(f"{path}:{number}: expected a JSON object with 'id' and 'text'")
             yield number, record
     else:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader = csv.DictReader(lines)
         for record in reader:
             yield reader.line_num, record
 
 
 def read_collection(path: Path) -> Iterator[Article]:
-    """One article per record (`id`, `text`, optional `title`, `url`, `published`, `outlet`)."""
-    text = decode(path.read_bytes(), str(path))
-    for number, record in _collection_records(path, text):
+    """One article per record (`id`, `text`, optional `title`, `url`, `published`, `outlet`),
+    streamed: memory does not grow with the collection."""
+    for number, record in _collection_records(path, _lines(path)):
         if not str(record.get("text") or "").strip():
             raise ReadError(f"{path}:{number}: record has no 'text'; every article needs its text")
         article_id = str(record.get("id") or f"{path.stem}-{number}")

@@ -87,3 +87,23 @@ def test_discover_walks_folders_and_names_missing_paths(tmp_path):
     assert [p.name for p in discover([tmp_path])] == ["a.html", "b.txt", "c.jsonl"]
     with pytest.raises(ReadError, match="no such file"):
         discover([tmp_path / "missing"])
+
+
+@pytest.mark.parametrize("encode", [lambda t: t.encode("utf-8"), lambda t: codecs.BOM_UTF8 + t.encode("utf-8"),
+                                    lambda t: t.encode("utf-16")])
+def test_collections_stream_the_same_records_in_any_encoding(tmp_path, encode):
+    records = [{"id": "a", "text": f"{TEXT}\u2028vẫn một dòng"}, {"id": "b", "text": "Đoạn hai.\nĐoạn ba."}]
+    for suffix, body in ((".jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in records)),
+                         (".csv", 'id,text\r\na,"' + records[0]["text"] + '"\r\nb,"Đoạn hai.\nĐoạn ba."\r\n')):
+        file = tmp_path / f"c{suffix}"
+        file.write_bytes(encode(body))
+        articles = list(read_any(file))
+        assert [a.article_id for a in articles] == ["a", "b"]
+        assert articles[1].lines == ["Đoạn hai.", "Đoạn ba."] and TEXT in articles[0].lines[0]
+
+
+@pytest.mark.parametrize("raw, reason", [(b" \n", "empty"), (b'{"id": 1}\x00\n', "binary")])
+def test_bad_collections_are_refused_with_the_file_name(tmp_path, raw, reason):
+    (tmp_path / "c.jsonl").write_bytes(raw)
+    with pytest.raises(ReadError, match=rf"c\.jsonl: .*{reason}"):
+        list(read_any(tmp_path / "c.jsonl"))
