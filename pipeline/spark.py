@@ -52,7 +52,7 @@ def _session(master: str | None):
     builder = SparkSession.builder.appName("antq-tag").config("spark.sql.shuffle.partitions", "8")
     if master:
         builder = builder.master(master)
-    elif "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", "") and not os.environ.get("SPARK_HOME"):
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit, which sets the master
         builder = builder.master("local[*]")
     return builder.getOrCreate()
 

@@ -72,11 +72,14 @@ def _chunks(paths: list[Path], furniture: Furniture, done: set[str], size: int, 
     """Articles not yet `done`, grouped into chunks of about `size` paragraphs. A file that
     cannot be read becomes one error record (keyed, so a resumed run does not repeat it)."""
     chunk = Chunk()
-    try:
-        files = discover(paths)
-    except ReadError as err:
-        chunk.errors.append({"file": "", "paragraph": None, "reason": str(err)})
-        files = []
+    files: list[Path] = []
+    for path in paths:
+        try:
+            files += discover([path])
+        except ReadError as err:
+            if (key := article_key(str(path), "!error")) not in done:
+                chunk.errors.append({"file": str(path), "paragraph": None, "reason": str(err)})
+                chunk.keys.append(key)
     task = progress.add_task("Tagging files", total=len(files))
     for file in files:
         try:
@@ -92,8 +95,7 @@ def _chunks(paths: list[Path], furniture: Furniture, done: set[str], size: int, 
                     yield chunk
                     chunk = Chunk()
         except (ReadError, OSError) as err:
-            key = article_key(str(file), "!error")
-            if key not in done:
+            if (key := article_key(str(file), "!error")) not in done:
                 chunk.errors.append({"file": str(file), "paragraph": None, "reason": str(err)})
                 chunk.keys.append(key)
         progress.advance(task)

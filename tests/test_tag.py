@@ -21,14 +21,19 @@ def model(tfidf_pyfunc):
 
 
 @pytest.fixture(scope="module")
+def paths(tag_inputs):
+    return [tag_inputs, tag_inputs.parent / "gone.txt"]
+
+
+@pytest.fixture(scope="module")
 def expected(tag_inputs, furniture):
     return ingest([(tag_inputs, "input")], furniture)
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory, tag_inputs, model, furniture):
+def clean_run(tmp_path_factory, paths, model, furniture):
     out = tmp_path_factory.mktemp("clean") / "out.jsonl"
-    report = tag([tag_inputs], out, model, LABELS, furniture, TagOptions(batch_size=8, chunk_size=40))
+    report = tag(paths, out, model, LABELS, furniture, TagOptions(batch_size=8, chunk_size=40))
     return out, report
 
 
@@ -52,12 +57,13 @@ def output(out):
                                                 for s in (".errors.jsonl", ".dropped.jsonl"))]
 
 
-def test_every_paragraph_is_tagged_or_reported(clean_run, expected):
+def test_every_paragraph_is_tagged_or_reported(clean_run, expected, paths):
     out, report = clean_run
     rows, errors = read_jsonl(out), read_jsonl(out.with_suffix(".errors.jsonl"))
     assert len(rows) == report.paragraphs == len(expected.paragraphs) > 100
     assert [(r["file"], r["paragraph_id"]) for r in rows] == [(p["file"], p["paragraph_id"]) for p in expected.paragraphs]
-    assert {e["file"] for e in errors} == {f["file"] for f in expected.failures} and len(errors) == report.errors == 3
+    assert {e["file"] for e in errors} == {f["file"] for f in expected.failures} | {str(paths[1])}
+    assert len(errors) == report.errors == 4 and "no such file" in errors[0]["reason"]
     assert any("n_broken.jsonl:4" in e["reason"] for e in errors)
     assert report.dropped == len(read_jsonl(out.with_suffix(".dropped.jsonl"))) == len(expected.dropped)
     assert sum(report.theme_counts.values()) == sum(len(r["labels"]) for r in rows)
@@ -76,17 +82,16 @@ def test_model_failure_reports_each_paragraph_of_the_batch(tmp_path, tag_inputs,
     assert report.errors == len(failed) + 3
 
 
-def test_interrupted_run_leaves_no_output_and_resume_equals_a_clean_run(tmp_path, tag_inputs, model, furniture,
-                                                                         clean_run):
+def test_interrupted_run_leaves_no_output_and_resume_equals_a_clean_run(tmp_path, paths, model, furniture, clean_run):
     out = tmp_path / "out.jsonl"
     options = TagOptions(batch_size=8, chunk_size=40)
     with pytest.raises(KeyboardInterrupt):
-        tag([tag_inputs], out, Failing(model, interrupt_after=12), LABELS, furniture, options)
+        tag(paths, out, Failing(model, interrupt_after=12), LABELS, furniture, options)
     assert sorted(p.name for p in tmp_path.iterdir()) == [parts_dir(out).name]
     finished = sorted(parts_dir(out).glob("*.done.jsonl"))
     assert 1 <= len(finished) and not list(parts_dir(out).glob("*.part"))
     resumed = Failing(model)
-    report = tag([tag_inputs], out, resumed, LABELS, furniture, TagOptions(batch_size=8, chunk_size=40, resume=True))
+    report = tag(paths, out, resumed, LABELS, furniture, TagOptions(batch_size=8, chunk_size=40, resume=True))
     assert report.resumed_articles > 0 and resumed.calls < 12 + 5
     assert output(out) == output(clean_run[0])
     assert report.paragraphs == clean_run[1].paragraphs and report.errors == clean_run[1].errors
