@@ -126,3 +126,16 @@ def test_choose_labels_ranks_filters_and_cuts():
     assert choose_labels(scores, LABELS, decided, 0.3, None) == [["propaganda", "grassroots_models", "recognition"]]
     assert choose_labels(scores, LABELS, decided, 0.3, 1) == [["propaganda"]]
     assert choose_labels(scores, LABELS, decided, 0.95, None) == [[]]
+
+
+def test_cli_writes_csv_counts_failures_and_exits_1_unless_keep_going(tmp_path, tag_inputs, tfidf_pyfunc, expected):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    out = tmp_path / "out.csv"
+    args = ["tag", str(tag_inputs), "-o", str(out), "--model", str(tfidf_pyfunc), "--format", "csv", "--top-k", "1"]
+    failed = CliRunner().invoke(app, args)
+    assert failed.exit_code == 1 and "3 error(s)" in failed.output
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1 + len(expected.paragraphs)
+    assert CliRunner().invoke(app, [*args, "--keep-going", "--resume"]).exit_code == 0
