@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from enum import Enum
@@ -19,12 +20,15 @@ from pipeline.config import LABELS, load_params, load_yaml, path, set_offline_en
 app = typer.Typer(help="Tag Vietnamese public-security news paragraphs by theme.", no_args_is_help=True)
 backbone_app = typer.Typer(help="The PhoBERT backbone.", no_args_is_help=True)
 app.add_typer(backbone_app, name="backbone")
+annotate_app = typer.Typer(help="Labelling rounds: export paragraphs to label, import the labels.", no_args_is_help=True)
+app.add_typer(annotate_app, name="annotate")
 console = Console(stderr=True)
 
 
 class Stage(str, Enum):
     ingest = "ingest"
     corpus = "corpus"
+    check = "check"
     train = "train"
     evaluate = "evaluate"
     register = "register"
@@ -40,12 +44,37 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 
 
 @app.command()
-def stage(name: Stage) -> None:
+def stage(
+    name: Stage,
+    strict: Annotated[bool, typer.Option(help="ingest: exit 1 when any input file or record failed")] = False,
+) -> None:
     """Run one pipeline stage (what `dvc repro` calls)."""
     from pipeline import stages
 
     result = getattr(stages, name.value)()
-    console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+    if name is not Stage.ingest:
+        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    print_ingest_summary(result)
+    if strict and result["files_failed"]:
+        failures = path(load_params()["ingest"]["out_dir"]) / "failures.jsonl"
+        console.print(f"[red]{result['files_failed']} input(s) failed[/] (--strict); see {failures}")
+        raise typer.Exit(1)
+
+
+def print_ingest_summary(summary: dict) -> None:
+    table = Table(title="Ingest")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("articles read", str(summary["articles"]))
+    table.add_row("paragraphs kept", str(summary["paragraphs"]))
+    table.add_section()
+    for rule, count in summary["dropped_by_rule"].items():
+        table.add_row(f"dropped: {rule}", str(count))
+    table.add_row("lines dropped", str(summary["dropped_lines"]))
+    table.add_section()
+    table.add_row("files failed", str(summary["files_failed"]), style="red" if summary["files_failed"] else None)
+    Console().print(table)
 
 
 @backbone_app.command("build")
@@ -111,12 +140,11 @@ def tag(
     keep_going: Annotated[bool, typer.Option(help="exit 0 even when some input failed")] = False,
 ) -> None:
     """Tag every paragraph of the inputs with its themes."""
-    from pipeline.ingest import Furniture
-
-    furniture = Furniture.from_config(load_yaml("furniture.yaml"))
     if engine is Engine.spark:
+        from pipeline.ingest import Furniture
         from pipeline.spark import tag_spark
 
+        furniture = Furniture.from_config(load_yaml("furniture.yaml"))
         counts = tag_spark([str(p) for p in paths], str(out), model, LABELS, furniture, master)
         console.print_json(json.dumps(counts))
         if counts["errors"] and not keep_going:
@@ -124,10 +152,17 @@ def tag(
             raise typer.Exit(1)
         return
     from pipeline.tag import TagOptions, load_model
-    from pipeline.tag import tag as run_tag
 
     options = TagOptions(batch_size, chunk_size, min_score, top_k, fmt.value, resume)
-    report = run_tag(paths, out, load_model(model, int8, threads), LABELS, furniture, options)
+    tag_and_report(paths, out, load_model(model, int8, threads), keep_going, options)
+
+
+def tag_and_report(paths: list[Path], out: Path, model, keep_going: bool, options=None) -> None:
+    from pipeline.ingest import Furniture
+    from pipeline.tag import tag as run_tag
+
+    furniture = Furniture.from_config(load_yaml("furniture.yaml"))
+    report = run_tag(paths, out, model, LABELS, furniture, options)
     print_summary(report, out)
     if report.errors:
         console.print(f"[red]{report.errors} error(s)[/], see {out.with_suffix('.errors.jsonl')}")
@@ -136,16 +171,116 @@ def tag(
 
 
 @app.command()
+def rules(
+    paths: Annotated[list[Path], typer.Argument(help="article files, folders, or .jsonl/.csv collections")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output JSONL file")],
+    keep_going: Annotated[bool, typer.Option(help="exit 0 even when some input failed")] = False,
+) -> None:
+    """Tag like `antq tag`, with the keyword rules of configs/rules.yaml instead of a model."""
+    from pipeline.rules import rules_tagger
+
+    tag_and_report(paths, out, rules_tagger(LABELS), keep_going)
+
+
+@app.command()
 def run(repro: Annotated[bool, typer.Option(help="run `dvc repro` first")] = True) -> None:
     """The main job: `dvc repro`, then tag the raw articles and print the theme summary."""
     if repro:
-        subprocess.run([sys.executable, "-m", "dvc", "repro"], check=True, cwd=path("."))
+        # dvc.yaml calls `antq`: put this environment's bin first so it works without activation.
+        env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        if subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=path("."), env=env).returncode:
+            console.print("[red]dvc repro failed[/]: the failing stage and its error are printed above")
+            raise typer.Exit(1)
     metrics = json.loads((path(load_params()["evaluate"]["out_dir"]) / "metrics.json").read_text())
     console.print(f"model: [bold]{metrics['model_kind']}[/] {metrics['fallback_reason'] and '(fallback: ' + metrics['fallback_reason'][:120] + '...)'}")
     for name in ("model", "rules"):
         scores = ", ".join(f"{s}={r['macro_f1']}" for s, r in metrics[name].items() if r.get("n"))
         console.print(f"{name} macro-F1 (grouped CV): {scores}")
     tag([path("data/raw")], path("data/tagged/raw.jsonl"))
+
+
+def pool(paths: Optional[list[Path]]) -> list[dict]:
+    from pipeline.annotate import unlabelled_pool
+    from pipeline.ingest import Furniture
+
+    try:
+        rows, total = unlabelled_pool(paths or [], load_params(), LABELS, Furniture.from_config(load_yaml("furniture.yaml")))
+    except FileNotFoundError as err:
+        raise typer.BadParameter(str(err)) from err
+    console.print(f"{len(rows)} unlabelled paragraph(s) of {total}")
+    return rows
+
+
+PoolPaths = Annotated[Optional[list[Path]], typer.Argument(
+    help="articles, folders, collections or paragraph JSONL/CSV (default: data/interim/paragraphs.jsonl)")]
+
+
+@annotate_app.command("export")
+def annotate_export(
+    paths: PoolPaths = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="writes OUT.csv, OUT.labelstudio.json/.xml")] = Path("labelling/batch"),
+    model: Annotated[str, typer.Option(help="model for pre-annotations; keyword rules when it does not exist")] = "models/tagger",
+) -> None:
+    """Unlabelled paragraphs as a CSV and as Label Studio tasks with pre-annotations."""
+    from pipeline.annotate import export, predict
+    from pipeline.predictor import load_predictor
+
+    predictor, name = load_predictor(model, LABELS)
+    rows = predict(pool(paths), predictor, LABELS)
+    for file in export(rows, out, LABELS, name):
+        console.print(f"wrote [bold]{file}[/]")
+
+
+@annotate_app.command("import")
+def annotate_import(
+    files: Annotated[list[Path], typer.Argument(help="labelled CSV files and Label Studio JSON exports")],
+    name: Annotated[Optional[str], typer.Option(help="writes data/annotations/NAME.jsonl (default: first file's name)")] = None,
+    paragraphs: Annotated[Optional[list[Path]], typer.Option(help="known paragraphs (default: the ingested ones)")] = None,
+) -> None:
+    """Labels back into data/annotations/, all validated before anything is written."""
+    from pipeline.annotate import existing_annotations, import_labels
+    from pipeline.annotations import AnnotationError
+    from pipeline.files import read_jsonl
+
+    params = load_params()
+    folder = path(params["corpus"]["annotations_dir"])
+    sources = paragraphs or [path(params["ingest"]["out_dir"]) / "paragraphs.jsonl"]
+    known = {r["paragraph_id"]: r for file in sources for r in read_jsonl(file)}
+    target = folder / f"{name or files[0].name.split('.')[0]}.jsonl"
+    try:
+        counts = import_labels(files, target, known, existing_annotations(folder, LABELS), LABELS)
+    except AnnotationError as err:
+        console.print(str(err), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"{target}: {counts}")
+
+
+@app.command()
+def suggest(
+    paths: PoolPaths = None,
+    n: Annotated[int, typer.Option("--n", min=1, help="how many paragraphs to propose")] = 50,
+    out: Annotated[Path, typer.Option("--out", "-o", help=".jsonl, or .csv ready to label")] = Path("labelling/suggested.jsonl"),
+    model: Annotated[str, typer.Option(help="MLflow model URI or folder")] = "models/tagger",
+    per_article: Annotated[int, typer.Option(min=1, help="at most this many from one article")] = 3,
+    diversity: Annotated[float, typer.Option(min=0.0, max=1.0, help="0: uncertainty only; 1: variety only")] = 0.3,
+) -> None:
+    """The next paragraphs to label: where the model is least sure, spread over articles."""
+    from pipeline.annotate import csv_text, predict
+    from pipeline.files import atomic_write, write_jsonl
+    from pipeline.predictor import load_predictor, thresholds_of
+    from pipeline.suggest import suggest as rank
+
+    try:
+        predictor, _ = load_predictor(model, LABELS, rules_fallback=False)
+    except FileNotFoundError as err:
+        raise typer.BadParameter(str(err)) from err
+    rows = predict(pool(paths), predictor, LABELS)
+    chosen = rank(rows, thresholds_of(predictor, LABELS), LABELS, n, per_article, diversity)
+    if out.suffix.lower() == ".csv":
+        atomic_write(out, [csv_text(chosen)])
+    else:
+        write_jsonl(out, chosen)
+    console.print(f"{len(chosen)} paragraph(s) from {len({r.get('article_id') for r in chosen})} article(s) → [bold]{out}[/]")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pipeline.readers import Article, ReadError, discover, read_any
+from pipeline.readers import Article, ReadError, discover, read_file
 from pipeline.text import normalize_text, paragraph_id
+from pipeline.webpage import HtmlRules
 
 _SENTENCE_END = re.compile(r"[.!?:;…\"”')\]]$")
+_WRAP_MAX = 100  # editors and mail clients wrap at 60-80 columns; web text has longer lines
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Rule:
 class Furniture:
     drop: tuple[Rule, ...]
     strip: tuple[Rule, ...]
+    html: HtmlRules = HtmlRules()
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Furniture":
@@ -32,7 +35,7 @@ class Furniture:
                 Rule(r["name"], re.compile(r["pattern"], 0 if r.get("case_sensitive") else re.IGNORECASE))
                 for r in config.get(key, [])
             )
-        return cls(compile_all("drop"), compile_all("strip"))
+        return cls(compile_all("drop"), compile_all("strip"), HtmlRules.from_config(config.get("html", {})))
 
     def classify(self, line: str) -> str | None:
         """Name of the first drop rule matching the whole line, or None for article text."""
@@ -58,32 +61,41 @@ class IngestResult:
 
 def _blocks(lines: list[str]) -> Iterator[tuple[int, int, str]]:
     """Group raw lines into candidate paragraphs (first line, last line, text). A line is
-    its own paragraph unless it is hard-wrapped: no sentence end, next line lowercase."""
-    start, buffer = 0, ""
-    for number, raw in enumerate(lines, 1):
-        line = normalize_text(raw).replace("\n", " ")
+    its own paragraph unless the one before it is hard-wrapped: it has no sentence end and
+    the next line starts lowercase, or, in a file wrapped at a fixed width (no line over
+    _WRAP_MAX characters, paragraphs separated by blank lines), it fills the width."""
+    clean = [normalize_text(raw).replace("\n", " ") for raw in lines]
+    width = max(map(len, clean), default=0)
+    separated = "" in "\n".join(clean).strip("\n").split("\n")
+    full = width * 3 // 4 if width <= _WRAP_MAX and separated else width + 1
+    start, buffer, previous = 0, "", ""
+    for number, line in enumerate(clean, 1):
         if not line:
             if buffer:
                 yield start, number - 1, buffer
             buffer = ""
             continue
-        if buffer and not _SENTENCE_END.search(buffer) and line[0].islower():
-            buffer = f"{buffer} {line}"
+        if buffer and not _SENTENCE_END.search(buffer) and (line[0].islower() or len(previous) >= full):
+            buffer, previous = f"{buffer} {line}", line
             continue
         if buffer:
             yield start, number - 1, buffer
-        start, buffer = number, line
+        start, buffer, previous = number, line, line
     if buffer:
         yield start, len(lines), buffer
 
 
 def split_article(article: Article, furniture: Furniture, source: str) -> tuple[list[dict], list[dict]]:
-    """Pure: one article → (paragraph records, dropped-line records)."""
+    """Pure: one article → (paragraph records, dropped-line records). Each record carries the
+    span of input lines it came from (`line`..`line_end`), so every line can be accounted for."""
     paragraphs: list[dict[str, Any]] = []
-    dropped: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = [{"file": article.file, "line": None, "line_end": None,
+                                      "article_id": article.article_id, "rule": rule, "text": text}
+                                     for rule, text in article.dropped]
     seen: dict[str, dict[str, Any]] = {}
     for first, last, text in _blocks(article.lines):
-        where = {"file": article.file, "line": article.line_offset + first, "article_id": article.article_id}
+        where = {"file": article.file, "line": article.line_offset + first, "line_end": article.line_offset + last,
+                 "article_id": article.article_id}
         rule = furniture.classify(text)
         if rule:
             dropped.append({**where, "rule": rule, "text": text})
@@ -93,6 +105,8 @@ def split_article(article: Article, furniture: Furniture, source: str) -> tuple[
             if cut and cut.group().strip():
                 dropped.append({**where, "rule": strip.name, "text": cut.group().strip()})
                 text = (text[: cut.start()] + text[cut.end():]).strip()
+        if not text:
+            continue
         pid = paragraph_id(text)
         if pid in seen:
             seen[pid]["duplicates"] += 1
@@ -104,8 +118,7 @@ def split_article(article: Article, furniture: Furniture, source: str) -> tuple[
             "paragraph_id": pid,
             "text": text,
             "source": source,
-            "file": article.file,
-            "line": article.line_offset + first,
+            **where,
             "duplicates": 0,
             **article.meta,
         }
@@ -127,12 +140,12 @@ def ingest(inputs: Iterable[tuple[Path, str]], furniture: Furniture) -> IngestRe
             result.failures.append({"file": str(location), "reason": str(err)})
             continue
         for file in files:
-            try:
-                for article in read_any(file):
-                    paragraphs, dropped = split_article(article, furniture, source)
-                    result.articles += 1
-                    result.paragraphs += paragraphs
-                    result.dropped += dropped
-            except (ReadError, OSError) as err:
-                result.failures.append({"file": str(file), "reason": str(err)})
+            for article in read_file(file, furniture.html):
+                if isinstance(article, ReadError):
+                    result.failures.append({"file": str(file), "reason": str(article)})
+                    continue
+                paragraphs, dropped = split_article(article, furniture, source)
+                result.articles += 1
+                result.paragraphs += paragraphs
+                result.dropped += dropped
     return result

@@ -39,7 +39,7 @@ def ingest() -> dict[str, Any]:
     write_jsonl(out / "dropped.jsonl", result.dropped)
     write_jsonl(out / "failures.jsonl", result.failures)
     for failure in result.failures:
-        log.error("could not read %s: %s", failure["file"], failure["reason"])
+        log.error("skipped %s", failure["reason"])
     summary = result.summary()
     write_json(out / "summary.json", summary)
     return summary
@@ -57,6 +57,24 @@ def corpus() -> dict[str, Any]:
     data.save_to_disk(str(out / "dataset"))
     write_json(out / "stats.json", stats)
     return stats
+
+
+def check() -> dict[str, Any]:
+    from pipeline.consistency import check as run_check, error_messages
+
+    params = load_params()
+    data, _ = _labelled(params)
+    report = run_check(data.to_list(), LABELS, params["check"])
+    write_json(path(params["check"]["out"]), report)
+    for name, short in report["warnings"]["below_targets"].items():
+        log.warning("corpus below target: %s has %d, want %d", name, short["have"], short["want"])
+    if report["warnings"]["near_duplicates"]:
+        log.warning("%d similar paragraph pair(s) across articles, see %s",
+                    len(report["warnings"]["near_duplicates"]), params["check"]["out"])
+    problems = error_messages(report)
+    if problems:
+        raise SystemExit("corpus check failed (fix data/annotations or the texts):\n  " + "\n  ".join(problems))
+    return report["counts"]
 
 
 def _labelled(params: dict[str, Any]):

@@ -21,10 +21,11 @@ from rich.progress import Progress
 from pipeline.files import write_jsonl
 from pipeline.ingest import Furniture, split_article
 from pipeline.output import FORMATS, merge_parts
-from pipeline.readers import ReadError, discover, read_any
+from pipeline.readers import ReadError, discover, read_file
 
 log = logging.getLogger(__name__)
-KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line")
+KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line",
+        "line_end")
 PART_KINDS = ("rows", "errors", "dropped")
 
 
@@ -82,22 +83,22 @@ def _chunks(paths: list[Path], furniture: Furniture, done: set[str], size: int, 
                 chunk.keys.append(key)
     task = progress.add_task("Tagging files", total=len(files))
     for file in files:
-        try:
-            for article in read_any(file):
-                key = article_key(article.file, article.article_id)
-                if key in done:
-                    continue
-                kept, dropped = split_article(article, furniture, source="input")
-                chunk.paragraphs += kept
-                chunk.dropped += dropped
-                chunk.keys.append(key)
-                if len(chunk.paragraphs) >= size:
-                    yield chunk
-                    chunk = Chunk()
-        except (ReadError, OSError) as err:
-            if (key := article_key(str(file), "!error")) not in done:
-                chunk.errors.append({"file": str(file), "paragraph": None, "reason": str(err)})
-                chunk.keys.append(key)
+        for article in read_file(file, furniture.html):
+            if isinstance(article, ReadError):  # a file or one record of a collection
+                if (key := article_key(str(file), f"!{article}")) not in done:
+                    chunk.errors.append({"file": str(file), "paragraph": None, "reason": str(article)})
+                    chunk.keys.append(key)
+                continue
+            key = article_key(article.file, article.article_id)
+            if key in done:
+                continue
+            kept, dropped = split_article(article, furniture, source="input")
+            chunk.paragraphs += kept
+            chunk.dropped += dropped
+            chunk.keys.append(key)
+            if len(chunk.paragraphs) >= size:
+                yield chunk
+                chunk = Chunk()
         progress.advance(task)
     if chunk.paragraphs or chunk.errors or chunk.keys:
         yield chunk
@@ -200,7 +201,10 @@ def load_model(model_uri: str, int8: bool = False, threads: int | None = None):
 
 def tag(paths: list[Path], out: Path, model, labels: list[str], furniture: Furniture,
         options: TagOptions | None = None) -> TagReport:
-    """Tag `paths` into `out` with a loaded pyfunc `model` (see `load_model`)."""
+    """Tag `paths` into `out` with `model`: an MLflow model URI or folder, or anything with the
+    pyfunc `predict(frame)` (a loaded pyfunc, see `load_model`, or a Tagger)."""
+    if isinstance(model, str):
+        model = load_model(model)
     options = options or TagOptions()
     if options.fmt not in FORMATS:
         raise ValueError(f"unknown output format {options.fmt!r}; use one of {', '.join(FORMATS)}")

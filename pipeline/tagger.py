@@ -48,6 +48,10 @@ class Tagger:
             frame[label] = scores[:, j].astype(float)
         return frame
 
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Same call as a loaded MLflow pyfunc, so `antq tag` can run a Tagger built in process."""
+        return self.predict_frame(frame["text"].tolist())
+
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save(folder)

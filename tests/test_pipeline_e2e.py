@@ -62,6 +62,8 @@ def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
     assert metrics["model"]["seed"]["n"] == 41 and metrics["model"]["synthetic"]["n"] > 600
     assert set(metrics["rules"]) == {"seed", "synthetic", "all"}
     assert all((project / "reports" / "plots" / f"pr_{label}.csv").exists() for label in LABELS)
+    consistency = json.loads((project / "reports" / "consistency.json").read_text())
+    assert not any(consistency["errors"].values()) and consistency["counts"]["seed"]["paragraphs"] == 41
     status = run(project, str(BIN / "dvc"), "status")
     assert "up to date" in status.stdout.lower()
 

@@ -1,10 +1,12 @@
 import codecs
+import re
 import json
 import unicodedata
 
 import pytest
 
-from pipeline.readers import ReadError, decode, discover, html_to_lines, read_any
+from pipeline.readers import ReadError, decode, discover, read_any, read_file
+from pipeline.webpage import HtmlRules, parse_page
 
 TEXT = "Công an xã Hòa Bình đã bắt 3 đối tượng trộm cắp tài sản."
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -45,10 +47,11 @@ def test_html_keeps_the_body_and_drops_scripts_menus_and_entities():
     <body><nav><a>Trang chủ</a><a>Thời sự</a></nav>
     <article><h1>Ra mắt tổ tự quản</h1><p>C&ocirc;ng an x&atilde; &#273;&#227; b&#7855;t 3 &#273;&#7889;i t&#432;&#7907;ng.</p>
     <p>Đoạn&nbsp;hai.</p></article><footer>Bản quyền</footer></body></html>"""
-    lines, meta = html_to_lines(page)
-    text = [l.strip() for l in lines if l.strip()]
+    parsed = parse_page(page, HtmlRules())
+    text = [l.strip() for l in parsed.lines if l.strip()]
     assert text == ["Ra mắt tổ tự quản", "Công an xã đã bắt 3 đối tượng.", "Đoạn\u00a0hai."]
-    assert meta == {"title": "Tin an ninh", "url": "https://example.vn/a"}
+    assert parsed.meta == {"title": "Tin an ninh", "url": "https://example.vn/a"}
+    assert ("html_outside_article", "Bản quyền") in parsed.dropped
 
 
 def test_crlf_and_cr_files_split_into_lines(tmp_path):
@@ -69,6 +72,9 @@ def test_jsonl_collection_carries_metadata(tmp_path):
 def test_bad_jsonl_line_names_file_and_line(tmp_path):
     file = tmp_path / "c.jsonl"
     file.write_text('{"id": "x1", "text": "A"}\n{broken\n', encoding="utf-8")
+    good, bad = read_file(file)
+    assert good.article_id == "x1"
+    assert isinstance(bad, ReadError) and re.search(r"c\.jsonl:2: not valid JSON", str(bad))
     with pytest.raises(ReadError, match=r"c\.jsonl:2: not valid JSON"):
         list(read_any(file))
 
@@ -89,21 +95,9 @@ def test_discover_walks_folders_and_names_missing_paths(tmp_path):
         discover([tmp_path / "missing"])
 
 
-@pytest.mark.parametrize("encode", [lambda t: t.encode("utf-8"), lambda t: codecs.BOM_UTF8 + t.encode("utf-8"),
-                                    lambda t: t.encode("utf-16")])
-def test_collections_stream_the_same_records_in_any_encoding(tmp_path, encode):
-    records = [{"id": "a", "text": f"{TEXT}\u2028vẫn một dòng"}, {"id": "b", "text": "Đoạn hai.\nĐoạn ba."}]
-    for suffix, body in ((".jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in records)),
-                         (".csv", 'id,text\r\na,"' + records[0]["text"] + '"\r\nb,"Đoạn hai.\nĐoạn ba."\r\n')):
-        file = tmp_path / f"c{suffix}"
-        file.write_bytes(encode(body))
-        articles = list(read_any(file))
-        assert [a.article_id for a in articles] == ["a", "b"]
-        assert articles[1].lines == ["Đoạn hai.", "Đoạn ba."] and TEXT in articles[0].lines[0]
-
-
-@pytest.mark.parametrize("raw, reason", [(b" \n", "empty"), (b'{"id": 1}\x00\n', "binary")])
-def test_bad_collections_are_refused_with_the_file_name(tmp_path, raw, reason):
-    (tmp_path / "c.jsonl").write_bytes(raw)
-    with pytest.raises(ReadError, match=rf"c\.jsonl: .*{reason}"):
-        list(read_any(tmp_path / "c.jsonl"))
+def test_jsonl_string_with_a_raw_line_separator_is_one_record(tmp_path):
+    file = tmp_path / "c.jsonl"
+    file.write_text(json.dumps({"id": "x", "text": "Đoạn một.\u2028Đoạn hai."}, ensure_ascii=False) + "\r\n",
+                    encoding="utf-8")
+    (article,) = read_any(file)
+    assert article.lines == ["Đoạn một.", "Đoạn hai."]

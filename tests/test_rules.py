@@ -22,3 +22,22 @@ def test_rules_save_and_load(tmp_path):
     model = rules()
     model.save(tmp_path)
     assert RulesModel.load(tmp_path).predict_scores(["tuyên truyền"]).tolist() == model.predict_scores(["tuyên truyền"]).tolist()
+
+
+def test_antq_rules_writes_what_antq_tag_writes(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "Công an đã bắt 12 đối tượng.\n\nNhiều tập thể được tặng Bằng khen."},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["rules", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["labels"] for r in rows] == [["crime_outcomes"], ["recognition"]]
+    assert set(rows[0]) >= {"article_id", "paragraph_index", "paragraph_id", "text", "labels", "scores"}
+    assert rows[1]["scores"] == {"propaganda": 0.0, "crime_outcomes": 0.0, "grassroots_models": 0.0, "recognition": 1.0}

@@ -139,3 +139,29 @@ def test_cli_writes_csv_counts_failures_and_exits_1_unless_keep_going(tmp_path, 
     assert failed.exit_code == 1 and "3 error(s)" in failed.output
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1 + len(expected.paragraphs)
     assert CliRunner().invoke(app, [*args, "--keep-going", "--resume"]).exit_code == 0
+
+
+def test_tag_output_carries_article_metadata_and_line_spans(tmp_path, seed_paragraphs, seed_gold, furniture):
+    from pipeline.config import load_params
+    from pipeline.tagger import Tagger
+    from pipeline.tfidf import TfidfModel
+    from pipeline.text import segment
+    from tests.conftest import ROOT
+
+    texts = [segment(p["text"]) for p in seed_paragraphs]
+    y = np.array([[label in seed_gold[p["paragraph_id"]].labels for label in LABELS] for p in seed_paragraphs])
+    model = Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], seed=0), LABELS)
+    fixtures = ROOT / "tests" / "fixtures" / "ingest"
+    out = tmp_path / "out.jsonl"
+    report = tag([fixtures / "page.html", fixtures / "collection.jsonl"], out, model, LABELS, furniture,
+                 TagOptions(batch_size=4))
+    rows = read_jsonl(out)
+    page = [r for r in rows if r["file"].endswith("page.html")]
+    assert len(page) == 5 and all(r["outlet"] == "Báo An ninh Thủ đô" and r["url"].startswith("https://")
+                                  and r["published"] == "2024-03-14T08:30:00+07:00" for r in page)
+    first = next(r for r in rows if r["article_id"] == "c-1")
+    assert {first[k] for k in ("title", "outlet", "published")} == {
+        "Công an xã Hòa Bình bắt 3 đối tượng trộm cắp", "Báo Hòa Bình", "2024-03-14"}
+    assert all(r["line"] <= r["line_end"] and set(r["scores"]) == set(LABELS) for r in rows)
+    errors = read_jsonl(out.with_suffix(".errors.jsonl"))
+    assert report.errors == len(errors) == 2 and all("collection.jsonl:" in e["reason"] for e in errors)

@@ -57,3 +57,17 @@ def test_windows_cover_every_token_in_order(ids, size, data):
 def test_windows_reject_bad_settings():
     with pytest.raises(ValueError):
         windows([1, 2, 3], 4, 4)
+
+
+SYLLABLES = ["Công", "an", "xã", "Hòa", "hoà", "thuỷ", "thủy", "đối", "tượng", "Ủy", "Uỷ", "ban", "bắt", "12/3,",
+             "“tổ", "tự", "quản”", "ĐẢM", "BẢO", "quý", "ma", "tuý."]
+whitespace = st.text(alphabet=" \t\n\r\u00a0\u2009\u3000", min_size=1, max_size=3)
+
+
+@given(st.lists(st.one_of(st.sampled_from(SYLLABLES), st.text(min_size=1, max_size=6).filter(lambda w: not any(
+    c.isspace() or unicodedata.category(c)[0] == "C" for c in w))), min_size=1, max_size=20), st.data())
+def test_ids_are_invariant_under_nfd_nfc_and_whitespace(words, data):
+    text = " ".join(words)
+    spaced = data.draw(whitespace) + "".join(w + data.draw(whitespace) for w in words)
+    for form in ("NFC", "NFD"):
+        assert paragraph_id(unicodedata.normalize(form, spaced)) == paragraph_id(text)
