@@ -127,23 +127,13 @@ def agreement(a: list[list[str]], b: list[list[str]]) -> float:
     return sum(x == y for x, y in zip(a, b)) / max(len(a), 1)
 
 
-class FrameModel:
-    """A Tagger behind the pyfunc `predict(frame)` interface `pipeline.tag.tag` uses."""
-
-    def __init__(self, tagger):
-        self.tagger = tagger
-
-    def predict(self, frame):
-        return self.tagger.predict_frame(frame["text"].tolist())
-
-
 def tag_end_to_end(tagger, texts: list[str], furniture, folder: Path) -> int:
     from pipeline.tag import TagOptions, tag
 
     source = folder / f"in-{len(texts)}.jsonl"
     source.write_text("".join(json.dumps({"id": f"a{i}", "text": t}, ensure_ascii=False) + "\n"
                               for i, t in enumerate(texts)), encoding="utf-8")
-    report = tag([source], folder / f"out-{len(texts)}.jsonl", FrameModel(tagger), LABELS, furniture,
+    report = tag([source], folder / f"out-{len(texts)}.jsonl", tagger, LABELS, furniture,
                  TagOptions(chunk_size=512))
     return report.paragraphs
 
