@@ -103,33 +103,69 @@ def print_summary(report, out: Path) -> None:
         count = report.theme_counts.get(label, 0)
         table.add_row(label, str(count), f"{count / max(report.paragraphs, 1):.0%}")
     table.add_section()
+    table.add_row("articles (resumed)", f"{report.articles} ({report.resumed_articles})", "")
     table.add_row("paragraphs tagged", str(report.paragraphs), "")
-    table.add_row("furniture lines dropped", str(len(report.dropped)), "")
-    table.add_row("errors", str(len(report.errors)), "", style="red" if report.errors else None)
+    table.add_row("paragraphs/files failed", str(report.errors), "", style="red" if report.errors else None)
+    table.add_row("furniture lines dropped", str(report.dropped), "")
     Console().print(table)
+
+
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
+class OutFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
 
 
 @app.command()
 def tag(
-    paths: Annotated[list[Path], typer.Argument(help="article files, folders, or .jsonl/.csv collections")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="output JSONL file")],
+    paths: Annotated[list[Path], typer.Argument(help="article files, folders, or .jsonl/.csv collections "
+                                                     "(spark: .jsonl/.parquet files or folders)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output file (spark: a Parquet folder)")],
     model: Annotated[str, typer.Option(help="MLflow model URI or folder")] = "models/tagger",
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    engine: Annotated[Engine, typer.Option(help="local: this machine; spark: mlflow spark_udf")] = Engine.local,
+    fmt: Annotated[OutFormat, typer.Option("--format", help="local engine's output format")] = OutFormat.jsonl,
+    min_score: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="label every theme scoring at "
+                                                       "least this, instead of the tuned thresholds")] = None,
+    top_k: Annotated[Optional[int], typer.Option(min=1, help="at most this many labels, best first")] = None,
+    resume: Annotated[bool, typer.Option(help="keep the articles an interrupted run finished")] = False,
+    int8: Annotated[bool, typer.Option(help="quantise PhoBERT's linear layers to int8 (faster)")] = False,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="torch threads (default: all cores)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    chunk_size: Annotated[int, typer.Option(min=1, help="paragraphs per checkpointed part")] = 2048,
+    master: Annotated[Optional[str], typer.Option(help="spark master URL (default: spark-submit's or local[*])")] = None,
     keep_going: Annotated[bool, typer.Option(help="exit 0 even when some input failed")] = False,
 ) -> None:
     """Tag every paragraph of the inputs with its themes."""
-    tag_and_report(paths, out, model, batch_size, keep_going)
+    if engine is Engine.spark:
+        from pipeline.ingest import Furniture
+        from pipeline.spark import tag_spark
+
+        furniture = Furniture.from_config(load_yaml("furniture.yaml"))
+        counts = tag_spark([str(p) for p in paths], str(out), model, LABELS, furniture, master)
+        console.print_json(json.dumps(counts))
+        if counts["errors"] and not keep_going:
+            console.print(f"[red]{counts['errors']} bad record(s)[/], see {out}.errors")
+            raise typer.Exit(1)
+        return
+    from pipeline.tag import TagOptions, load_model
+
+    options = TagOptions(batch_size, chunk_size, min_score, top_k, fmt.value, resume)
+    tag_and_report(paths, out, load_model(model, int8, threads), keep_going, options)
 
 
-def tag_and_report(paths: list[Path], out: Path, model, batch_size: int, keep_going: bool) -> None:
+def tag_and_report(paths: list[Path], out: Path, model, keep_going: bool, options=None) -> None:
     from pipeline.ingest import Furniture
     from pipeline.tag import tag as run_tag
 
     furniture = Furniture.from_config(load_yaml("furniture.yaml"))
-    report = run_tag(paths, out, model, LABELS, furniture, batch_size)
+    report = run_tag(paths, out, model, LABELS, furniture, options)
     print_summary(report, out)
     if report.errors:
-        console.print(f"[red]{len(report.errors)} error(s)[/], see {out.with_suffix('.errors.jsonl')}")
+        console.print(f"[red]{report.errors} error(s)[/], see {out.with_suffix('.errors.jsonl')}")
         if not keep_going:
             raise typer.Exit(1)
 
@@ -143,7 +179,7 @@ def rules(
     """Tag like `antq tag`, with the keyword rules of configs/rules.yaml instead of a model."""
     from pipeline.rules import rules_tagger
 
-    tag_and_report(paths, out, rules_tagger(LABELS), 256, keep_going)
+    tag_and_report(paths, out, rules_tagger(LABELS), keep_going)
 
 
 @app.command()

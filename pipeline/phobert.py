@@ -94,6 +94,15 @@ class PhobertModel:
                 scores[owner] = np.maximum(scores[owner], window_scores[window])
         return scores
 
+    def quantize(self) -> "PhobertModel":
+        """int8 dynamic quantisation of the linear layers: on CPU most of BERT's time is in
+        them, so this is the cheap speed-up; labels agree with fp32 on >=99% of paragraphs
+        (benchmarks/tag_throughput.py measures it). Inference only: do not save the result."""
+        from torch.ao.quantization import quantize_dynamic
+
+        self.model = quantize_dynamic(self.model.eval(), {torch.nn.Linear}, dtype=torch.qint8)
+        return self
+
     def save(self, folder: Path) -> None:
         self.model.save_pretrained(folder / "model")
         self.tokenizer.save_pretrained(folder / "model")

@@ -50,3 +50,38 @@ def small_backbone(tmp_path_factory, seed_paragraphs) -> Path:
 
     texts = [segment(p["text"]) for p in seed_paragraphs]
     return build_small_backbone(texts, tmp_path_factory.mktemp("backbone"), TINY_BACKBONE, seed=0)
+
+
+@pytest.fixture(scope="session")
+def tfidf_pyfunc(tmp_path_factory, seed_paragraphs, seed_gold) -> Path:
+    """A real TF-IDF tagger saved as the MLflow pyfunc `antq tag` loads: fast enough for
+    fast tests of the tagging machinery (chunks, resume, formats, spark)."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.config import load_params
+    from pipeline.register import save_local
+    from pipeline.tagger import Tagger
+    from pipeline.tfidf import TfidfModel
+    from pipeline.text import segment
+
+    texts = [segment(p["text"]) for p in seed_paragraphs]
+    y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs])
+    folder = tmp_path_factory.mktemp("tfidf")
+    tagger = Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], seed=0), LABELS).save(folder / "tagger")
+    example = pd.DataFrame({"text": [p["text"] for p in seed_paragraphs[:3]]})
+    return save_local(tagger, folder / "pyfunc", "tfidf", example)
+
+
+@pytest.fixture(scope="session")
+def tag_inputs(tmp_path_factory) -> Path:
+    """The seed articles, ten synthetic articles as a collection, and bad files mixed in."""
+    folder = tmp_path_factory.mktemp("inputs")
+    for article in sorted((ROOT / "data" / "raw").glob("*.txt")):
+        (folder / article.name).write_bytes(article.read_bytes())
+    lines = (ROOT / "data" / "synthetic" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    (folder / "m_collection.jsonl").write_text("\n".join(lines[:10]) + "\n", encoding="utf-8")
+    (folder / "n_broken.jsonl").write_text("\n".join([*lines[10:13], "{not json", lines[13]]) + "\n", encoding="utf-8")
+    (folder / "x_binary.txt").write_bytes(b"\x00\x01" * 200)
+    (folder / "y_empty.txt").write_bytes(b"")
+    return folder

@@ -1,9 +1,12 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
 
 from pipeline.config import LABELS, load_params
 from pipeline.phobert import PhobertModel
+from pipeline.tagger import Tagger
 from pipeline.text import segment
 
 TRAIN = {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0, "warmup_ratio": 0.0}
@@ -53,3 +56,14 @@ def test_save_and_load_give_the_same_scores(trained, tmp_path):
     model.save(tmp_path)
     loaded = PhobertModel.load(tmp_path, 256, 64)
     np.testing.assert_allclose(loaded.predict_scores(texts[:4]), model.predict_scores(texts[:4]), atol=1e-5)
+
+
+
+def test_int8_labels_agree_with_fp32(trained, seed_paragraphs):
+    model, _, _, _ = trained
+    texts = [p["text"] for p in seed_paragraphs]
+    quantized = PhobertModel(model.tokenizer, copy.deepcopy(model.model)).quantize()
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in quantized.model.modules())
+    fp32, int8 = Tagger(model, LABELS).predict_frame(texts), Tagger(quantized, LABELS).predict_frame(texts)
+    agree = np.mean([a == b for a, b in zip(fp32["labels"], int8["labels"])])
+    assert agree >= 0.99 and np.abs(fp32[LABELS].to_numpy() - int8[LABELS].to_numpy()).max() < 0.05
