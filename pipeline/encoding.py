@@ -44,15 +44,18 @@ def repair_mojibake(text: str, name: str) -> str:
     still shows the pattern cannot be repaired safely and the file is refused."""
     lines = text.split("\n")
     for number, line in enumerate(lines, 1):
+        repaired = False
         for _ in range(2):  # text damaged twice (re-saved twice) is common in CMS exports
             if not MOJIBAKE.search(line):
                 break
             raw = _to_cp1252_bytes(line)
             try:
-                line = raw.decode("utf-8") if raw is not None else line
+                line, repaired = (raw.decode("utf-8"), True) if raw is not None else (line, repaired)
             except UnicodeDecodeError:
                 break
-        if MOJIBAKE.search(line) or "\ufffd" in line:
+        # After one exact round trip the line is real UTF-8 text, even if it happens to
+        # contain a pattern like "Ã–" of its own.
+        if (MOJIBAKE.search(line) and not repaired) or "\ufffd" in line:
             raise ReadError(f"{name}:{number}: damaged text (mojibake such as 'Ä‘' or '\ufffd' from a wrong "
                             "decoding upstream) that cannot be repaired; re-export it as UTF-8 from the source")
         lines[number - 1] = line
