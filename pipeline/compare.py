@@ -1,5 +1,5 @@
-"""Every model on the same repeated, article-grouped folds: keyword rules, TF-IDF (plain and
-with rule hits as features), PhoBERT and its distilled student. Same folds, same
+"""Every model on the same repeated, article-grouped folds: keyword rules, TF-IDF (and its
+variants from `evaluate.variants`), PhoBERT and its distilled student. Same folds, same
 fold-external threshold tuning, one table — so differences are the models', not the splits'."""
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def fit_one(name: str, data: Data, train: np.ndarray, params: dict[str, Any], la
         from pipeline.rules import RulesModel
 
         return RulesModel(load_yaml("rules.yaml"), labels)
-    if name == "tfidf_rules":
-        return fit("tfidf", texts, data.targets[train], params | {"tfidf": params["tfidf"] | {"rule_features": True}}, labels)
+    variants = params["evaluate"].get("variants", {})
+    if name in variants:
+        return fit("tfidf", texts, data.targets[train], params | {"tfidf": params["tfidf"] | variants[name]}, labels)
     if name == "student":
         return distil_student(fitted["phobert"], texts, set(data.articles[train].tolist()), data.unlabelled,
                               params, labels)

@@ -74,16 +74,17 @@ class WeightedTrainer(Trainer):
         return (loss, outputs) if return_outputs else loss
 
 
-def training_arguments(params: dict[str, Any], out_dir: Path, seed: int, validate: bool) -> TrainingArguments:
-    """Every knob from `phobert:` in params.yaml. Checkpoints every epoch (resume, and the
-    best epoch is restored at the end when a validation split drives early stopping)."""
+def training_arguments(params: dict[str, Any], out_dir: Path, seed: int, validate: bool,
+                       checkpoints: bool) -> TrainingArguments:
+    """Every knob from `phobert:` in params.yaml. Checkpoints every epoch when asked (resume)
+    or when a validation split drives early stopping (the best epoch is restored at the end)."""
     per_epoch = "epoch" if validate else "no"
     return TrainingArguments(
         output_dir=str(out_dir), num_train_epochs=params["epochs"], learning_rate=params["learning_rate"],
         per_device_train_batch_size=params["batch_size"], per_device_eval_batch_size=params["batch_size"],
         gradient_accumulation_steps=params["gradient_accumulation_steps"], weight_decay=params["weight_decay"],
         lr_scheduler_type=params["lr_scheduler"], warmup_steps=float(params["warmup_ratio"]),
-        seed=seed, data_seed=seed, eval_strategy=per_epoch, save_strategy="epoch",
+        seed=seed, data_seed=seed, eval_strategy=per_epoch, save_strategy="epoch" if validate or checkpoints else "no",
         save_total_limit=2, load_best_model_at_end=validate, metric_for_best_model=METRIC if validate else None,
         greater_is_better=True, report_to="none", logging_strategy="epoch", disable_tqdm=False,
         use_cpu=not torch.cuda.is_available(), **precision_flags(params["mixed_precision"]),

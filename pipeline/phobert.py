@@ -72,7 +72,7 @@ class PhobertModel:
         out_dir = Path(checkpoint_dir or scratch.name)
         try:
             trainer = WeightedTrainer(
-                model=model, args=training_arguments(params, out_dir, seed, validate), train_dataset=train,
+                model=model, args=training_arguments(params, out_dir, seed, validate, checkpoint_dir is not None), train_dataset=train,
                 eval_dataset=val, data_collator=DataCollatorWithPadding(tokenizer), pos_weight=weights,
                 compute_metrics=lambda p: {"macro_f1": paragraph_macro_f1(p.predictions, val_owners, targets[val_rows])},
                 callbacks=[*([EarlyStoppingCallback(params["early_stopping_patience"])] if validate else []),

@@ -88,9 +88,10 @@ def train() -> dict[str, Any]:
     data, targets = _labelled(params)
     kind, reason = resolve_kind(params, LABELS)
     started = time.time()
-    checkpoints = (checkpoint_folder(path(params["phobert"]["checkpoint_dir"]), params, data["paragraph_id"])
+    checkpoints = (checkpoint_folder(path(params["phobert"]["checkpoint_dir"]), params, list(data["paragraph_id"]))
                    if kind in ("phobert", "student") else None)
-    model = fit(kind, data["segmented"], targets, params, LABELS, data["article_id"], data["source"], checkpoints)
+    model = fit(kind, list(data["segmented"]), targets, params, LABELS, list(data["article_id"]), list(data["source"]),
+                checkpoints)
     if int(os.environ.get("RANK", "0")) != 0:  # multi-GPU: only the main process writes and logs
         return {"rank": int(os.environ["RANK"])}
     info = model_info(kind, reason, params)

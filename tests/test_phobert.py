@@ -20,6 +20,14 @@ class CrashAfterFirstCheckpoint(TrainerCallback):
         raise Crash(f"interrupted at step {state.global_step}")
 
 
+class StepLog(TrainerCallback):
+    def __init__(self):
+        self.steps: list[int] = []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps.append(state.global_step)
+
+
 @pytest.fixture(scope="module")
 def trained(small_backbone, seed_paragraphs, seed_gold):
     texts = [segment(p["text"]) for p in seed_paragraphs]
@@ -79,5 +87,7 @@ def test_resumed_training_ends_where_an_uninterrupted_run_ends(small_backbone, s
         PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed",
                          callbacks=[CrashAfterFirstCheckpoint()])
     assert [p.name for p in (tmp_path / "resumed").iterdir() if p.name.startswith("checkpoint-")]
-    resumed = PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed")
+    steps = StepLog()
+    resumed = PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed", callbacks=[steps])
+    assert steps.steps[0] > 1  # it continued after the saved epoch instead of starting over
     np.testing.assert_allclose(resumed.predict_scores(texts), whole.predict_scores(texts), atol=1e-5)

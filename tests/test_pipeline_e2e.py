@@ -45,7 +45,7 @@ def project(tmp_path_factory) -> Path:
     params["backbone"] |= TINY_BACKBONE
     params["model"]["backbone"] = "models/backbone-small"
     params["model"]["offline_fallback"] = "none"
-    params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16}
+    params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16, "early_stopping_patience": 0}
     params["evaluate"] |= {"repeats": 1, "bootstrap": 200, "models": ["rules", "tfidf", "phobert", "student"]}
     params_file.write_text(yaml.safe_dump(params, allow_unicode=True))
     run(project, "git", "init", "-q")
