@@ -240,7 +240,7 @@ def train_tfidf(pool: list[str], y: np.ndarray):
     from pipeline.text import segment
     from pipeline.tfidf import TfidfModel
 
-    return Tagger(TfidfModel.fit([segment(t) for t in pool], y, load_params()["tfidf"], seed=0), LABELS)
+    return Tagger(TfidfModel.fit([segment(t) for t in pool], y, load_params()["tfidf"], 0, LABELS), LABELS)
 
 
 def report(results: list[dict], agree: float | None) -> None:

@@ -22,8 +22,10 @@ _PUNCTUATION = set("\u00a0“”‘’–—…•°")
 # What a Windows-1252 (Latin-1 where it has no character) reader makes of UTF-8 continuation bytes.
 _CONTINUATION = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(0x80, 0xC0))
 # UTF-8 Vietnamese read that way: ạ..ỹ → "áº"/"á»", đ/ă/ĩ/ũ/ư/ơ → "Ä‘"/"Äƒ"/"Ä©"/"Å©"/"Æ°"/"Æ¡",
-# ô/é/… → "Ã´"/"Ã©" (not "Ã" + no-break space: that is also a real "Ã" before &nbsp;).
-MOJIBAKE = re.compile(f"á[º»]|[ÄÅÆ][{_CONTINUATION}]|Ã[{_CONTINUATION.replace(chr(0xA0), '')}]")
+# ô/é/… → "Ã´"/"Ã©". Not "Ã" before a no-break space or typographic punctuation: uppercase
+# Vietnamese has a real "Ã" there ("NGÃ”", "ĐÃ…"); damaged lines still show the other markers.
+_REAL_AFTER_A_TILDE = "\u00a0“”‘’–—…•"
+MOJIBAKE = re.compile(f"á[º»]|[ÄÅÆ][{_CONTINUATION}]|Ã[{''.join(c for c in _CONTINUATION if c not in _REAL_AFTER_A_TILDE)}]")
 
 
 def _to_cp1252_bytes(text: str) -> bytes | None:
@@ -44,18 +46,15 @@ def repair_mojibake(text: str, name: str) -> str:
     still shows the pattern cannot be repaired safely and the file is refused."""
     lines = text.split("\n")
     for number, line in enumerate(lines, 1):
-        repaired = False
         for _ in range(2):  # text damaged twice (re-saved twice) is common in CMS exports
             if not MOJIBAKE.search(line):
                 break
             raw = _to_cp1252_bytes(line)
             try:
-                line, repaired = (raw.decode("utf-8"), True) if raw is not None else (line, repaired)
+                line = raw.decode("utf-8") if raw is not None else line
             except UnicodeDecodeError:
                 break
-        # After one exact round trip the line is real UTF-8 text, even if it happens to
-        # contain a pattern like "Ã–" of its own.
-        if (MOJIBAKE.search(line) and not repaired) or "\ufffd" in line:
+        if MOJIBAKE.search(line) or "\ufffd" in line:
             raise ReadError(f"{name}:{number}: damaged text (mojibake such as 'Ä‘' or '\ufffd' from a wrong "
                             "decoding upstream) that cannot be repaired; re-export it as UTF-8 from the source")
         lines[number - 1] = line

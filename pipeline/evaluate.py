@@ -10,15 +10,23 @@ from sklearn.metrics import precision_recall_curve, precision_recall_fscore_supp
 Fitter = Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]]
 
 
-def assign_folds(articles: list[str], sources: list[str], k: int) -> np.ndarray:
+def assign_folds(articles: list[str], sources: list[str], k: int, seed: int | None = None) -> np.ndarray:
     """Fold of every row. Whole articles go to one fold; each source is dealt round-robin on
     its own, so five real articles with k=5 is leave-one-real-article-out and synthetic
-    articles never decide which real article is held out."""
+    articles never decide which real article is held out. A seed shuffles the deal (repeats)."""
+    rng = None if seed is None else np.random.default_rng(seed)
     fold_of: dict[str, int] = {}
     for source in sorted(set(sources)):
         ids = sorted({a for a, s in zip(articles, sources) if s == source})
+        if rng is not None:
+            ids = rng.permutation(ids).tolist()
         fold_of.update({a: i % k for i, a in enumerate(ids)})
     return np.array([fold_of[a] for a in articles], dtype=int)
+
+
+def repeated_folds(articles: list[str], sources: list[str], k: int, repeats: int, seed: int) -> list[np.ndarray]:
+    """Repeated grouped k-fold: the first repeat is the plain deal, later ones shuffle it."""
+    return [assign_folds(articles, sources, k, None if r == 0 else seed + r) for r in range(repeats)]
 
 
 def cross_val_scores(folds: np.ndarray, fit_predict: Fitter, n_labels: int) -> np.ndarray:
@@ -76,3 +84,37 @@ def pr_curves(y: np.ndarray, scores: np.ndarray, labels: list[str]) -> dict[str,
             curves[label] = [{"recall": float(rr), "precision": float(pp), "threshold": float(tt)}
                              for pp, rr, tt in zip(p, r, np.append(t, 1.0))]
     return curves
+
+
+def _counts(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, ids: list[str]) -> np.ndarray:
+    """(articles, 3, themes): true positives, predicted and gold counts per article."""
+    return np.stack([np.stack([(y[m] & pred[m]).sum(0), pred[m].sum(0), y[m].sum(0)])
+                     for m in (groups == a for a in ids)]).astype(float)
+
+
+def _f1s(counts: np.ndarray) -> np.ndarray:
+    """Per-theme F1 from summed counts (last axis themes); 0 where nothing is gold or predicted."""
+    tp, predicted, gold = counts[..., 0, :], counts[..., 1, :], counts[..., 2, :]
+    return 2 * tp / np.maximum(predicted + gold, 1.0)
+
+
+def summarize(y: np.ndarray, preds: list[np.ndarray], groups: np.ndarray, labels: list[str],
+              n_boot: int, seed: int) -> dict[str, Any]:
+    """Macro-F1 and per-theme F1 (mean over repeats) with 95% bootstrap intervals that
+    resample whole articles, since paragraphs of one article are not independent. Each
+    bootstrap sample pools the decisions of every repeat for the articles it draws."""
+    if len(y) == 0:
+        return {"n": 0}
+    ids = sorted(set(groups.tolist()))
+    counts = sum(_counts(y, p, groups, ids) for p in preds)
+    per_repeat = np.array([_f1s(_counts(y, p, groups, ids).sum(0)) for p in preds])
+    weights = np.random.default_rng(seed).multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot)
+    boot = _f1s(np.einsum("ba,akl->bkl", weights, counts))
+    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+    macro_low, macro_high = np.percentile(boot.mean(1), [2.5, 97.5])
+    return {"n": int(len(y)), "articles": len(ids), "repeats": len(preds),
+            "macro_f1": round(float(per_repeat.mean(1).mean()), 4),
+            "macro_f1_ci": [round(float(macro_low), 4), round(float(macro_high), 4)],
+            "per_theme": {label: {"f1": round(float(per_repeat[:, j].mean()), 4),
+                                  "ci": [round(float(low[j]), 4), round(float(high[j]), 4)],
+                                  "support": int(y[:, j].sum())} for j, label in enumerate(labels)}}

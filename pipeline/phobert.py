@@ -35,33 +35,59 @@ class PhobertModel:
         return inputs, owners
 
     @classmethod
-    def fit(cls, segmented: list[str], targets: np.ndarray, labels: list[str],
-            params: dict[str, Any], model_params: dict[str, Any], seed: int) -> "PhobertModel":
+    def fit(cls, segmented: list[str], targets: np.ndarray, labels: list[str], params: dict[str, Any],
+            model_params: dict[str, Any], seed: int, articles: list[str] | None = None,
+            sources: list[str] | None = None, checkpoint_dir: Path | None = None,
+            callbacks: list | None = None) -> "PhobertModel":
         """Fine-tune `model_params["backbone"]`. Seeding comes before loading, so the new
-        classification head starts from the same weights every run."""
+        classification head starts from the same weights every run. With `articles`, whole
+        articles of the training part are held out to stop early on their macro-F1. With
+        `checkpoint_dir`, an interrupted run resumes from its last epoch checkpoint."""
         from datasets import Dataset
-        from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 
         from pipeline.backbone import load_backbone
+        from pipeline.finetune import (WeightedTrainer, grouped_validation, last_checkpoint,
+                                       paragraph_macro_f1, positive_weights, training_arguments)
 
         set_seed(seed)
         tokenizer, model = load_backbone(model_params["backbone"], labels)
         self = cls(tokenizer, model, model_params["max_length"], model_params["window_overlap"])
-        inputs, owners = self.encode(segmented)
-        train = Dataset.from_dict({"input_ids": inputs, "attention_mask": [[1] * len(i) for i in inputs],
-                                   "labels": [targets[o].astype(np.float32).tolist() for o in owners]})
-        with tempfile.TemporaryDirectory() as scratch:
-            args = TrainingArguments(
-                output_dir=scratch, num_train_epochs=params["epochs"], learning_rate=params["learning_rate"],
-                per_device_train_batch_size=params["batch_size"], weight_decay=params["weight_decay"],
-                warmup_steps=float(params["warmup_ratio"]), seed=seed, data_seed=seed, save_strategy="no",
-                report_to="none", logging_strategy="epoch", disable_tqdm=False, use_cpu=not torch.cuda.is_available(),
-            )
-            trainer = Trainer(model=model, args=args, train_dataset=train,
-                              data_collator=DataCollatorWithPadding(tokenizer))
-            result = trainer.train()
-        log.info("PhoBERT trained on %d windows of %d paragraphs, final loss %.4f",
-                 len(inputs), len(segmented), result.training_loss)
+        held = np.zeros(len(segmented), dtype=bool)
+        if articles is not None and params["early_stopping_patience"] > 0:
+            held = grouped_validation(articles, sources or ["all"] * len(articles),
+                                      params["validation_fraction"], seed)
+        train_rows, val_rows = np.flatnonzero(~held), np.flatnonzero(held)
+
+        def dataset(rows: np.ndarray) -> tuple[Dataset, list[int]]:
+            inputs, owners = self.encode([segmented[i] for i in rows])
+            return Dataset.from_dict({"input_ids": inputs, "attention_mask": [[1] * len(i) for i in inputs],
+                                      "labels": [targets[rows[o]].astype(np.float32).tolist() for o in owners]}), owners
+
+        train, _ = dataset(train_rows)
+        validate = len(val_rows) > 0
+        val, val_owners = dataset(val_rows) if validate else (None, [])
+        weights = positive_weights(targets[train_rows], params["pos_weight_cap"]) if params["pos_weight"] else None
+        scratch = None if checkpoint_dir else tempfile.TemporaryDirectory()
+        out_dir = Path(checkpoint_dir or scratch.name)
+        try:
+            trainer = WeightedTrainer(
+                model=model, args=training_arguments(params, out_dir, seed, validate, checkpoint_dir is not None), train_dataset=train,
+                eval_dataset=val, data_collator=DataCollatorWithPadding(tokenizer), pos_weight=weights,
+                compute_metrics=lambda p: {"macro_f1": paragraph_macro_f1(p.predictions, val_owners, targets[val_rows])},
+                callbacks=[*([EarlyStoppingCallback(params["early_stopping_patience"])] if validate else []),
+                           *(callbacks or [])])
+            resume = last_checkpoint(out_dir) if checkpoint_dir and params["resume"] else None
+            if resume:
+                log.info("resuming PhoBERT training from %s", resume)
+            result = trainer.train(resume_from_checkpoint=resume)
+        finally:
+            if scratch:
+                scratch.cleanup()
+        log.info("PhoBERT trained on %d windows of %d paragraphs (%d held out for early stopping, "
+                 "best validation macro-F1 %s), final loss %.4f", len(train), len(train_rows), len(val_rows),
+                 trainer.state.best_metric, result.training_loss)
+        self.model = trainer.model
         self.model.eval()
         return self
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -99,16 +100,23 @@ def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def train() -> dict[str, Any]:
     from pipeline.tagger import Tagger
-    from pipeline.train import fit, model_info, resolve_kind
+    from pipeline.train import checkpoint_folder, fit, model_info, resolve_kind
 
     params = load_params()
     data, targets = _labelled(params)
     kind, reason = resolve_kind(params, LABELS)
     started = time.time()
-    model = fit(kind, data["segmented"], targets, params, LABELS)
+    checkpoints = (checkpoint_folder(path(params["phobert"]["checkpoint_dir"]), params, list(data["paragraph_id"]))
+                   if kind in ("phobert", "student") else None)
+    model = fit(kind, list(data["segmented"]), targets, params, LABELS, list(data["article_id"]), list(data["source"]),
+                checkpoints)
+    if int(os.environ.get("RANK", "0")) != 0:  # multi-GPU: only the main process writes and logs
+        return {"rank": int(os.environ["RANK"])}
     info = model_info(kind, reason, params)
     out = path("models/trained")
     Tagger(model, LABELS, info=info).save(out)
+    if checkpoints:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     summary = {**info, "train_paragraphs": len(data), "train_seconds": round(time.time() - started, 1)}
     with mlflow_run(params) as run:
         import mlflow
@@ -122,36 +130,43 @@ def train() -> dict[str, Any]:
 
 
 def evaluate() -> dict[str, Any]:
+    from pipeline import compare
     from pipeline import evaluate as ev
+    from pipeline.errors import error_rows, render_html
     from pipeline.plots import write_pr_plots
-    from pipeline.rules import RulesModel
-    from pipeline.train import fit, resolve_kind
+    from pipeline.train import resolve_kind
 
     params = load_params()
     data, targets = _labelled(params)
     y = targets.astype(bool)
-    segmented = np.array(data["segmented"], dtype=object)
     sources = np.array(data["source"])
-    folds = ev.assign_folds(data["article_id"], data["source"], params["evaluate"]["folds"])
     kind, reason = resolve_kind(params, LABELS)
-
-    def fit_predict(train_mask: np.ndarray):
-        model = fit(kind, segmented[train_mask].tolist(), targets[train_mask], params, LABELS)
-        return lambda test_mask: model.predict_scores(segmented[test_mask].tolist())
-
-    scores = ev.cross_val_scores(folds, fit_predict, len(LABELS))
+    names, skipped = compare.model_names(params["evaluate"]["models"], kind)
+    cv = compare.Data(np.array(data["segmented"], dtype=object), targets, np.array(data["article_id"]), sources,
+                      _unlabelled(params))
+    outcome = compare.run(cv, names, kind, params, LABELS)
+    decided = outcome.decisions[kind][0]
+    metrics: dict[str, Any] = {"model_kind": kind, "fallback_reason": reason or "",
+                               "folds": int(len(np.unique(outcome.folds[0]))), "repeats": len(outcome.folds)}
+    for name, pred in (("model", decided), ("rules", outcome.decisions["rules"][0] if "rules" in names else None)):
+        if pred is not None:
+            metrics[name] = {s: ev.report(y[sources == s], pred[sources == s], LABELS) for s in sorted(set(sources))}
+            metrics[name]["all"] = ev.report(y, pred, LABELS)
+    metrics["comparison"] = compare.table(cv, outcome, LABELS, params)
+    scores = np.vstack(outcome.scores[kind])
     grid = params["evaluate"]["threshold_grid"]
-    decided = ev.cross_fitted_predictions(y, scores, folds, grid)
-    rules = RulesModel(load_yaml("rules.yaml"), LABELS).predict_scores(segmented.tolist()) >= 0.5
-    metrics: dict[str, Any] = {"model_kind": kind, "fallback_reason": reason or "", "folds": int(len(np.unique(folds)))}
-    for name, pred in (("model", decided), ("rules", rules)):
-        metrics[name] = {s: ev.report(y[sources == s], pred[sources == s], LABELS) for s in sorted(set(sources))}
-        metrics[name]["all"] = ev.report(y, pred, LABELS)
-    thresholds = dict(zip(LABELS, map(float, ev.tune_thresholds(y, scores, grid))))
+    thresholds = dict(zip(LABELS, map(float, ev.tune_thresholds(np.vstack([y] * len(outcome.folds)), scores, grid))))
+    errors = error_rows(data.to_list(), y, decided, outcome.scores[kind][0], outcome.sentence_scores, LABELS)
+    metrics["misclassified"] = len(errors)
     out = path(params["evaluate"]["out_dir"])
     write_json(out / "metrics.json", metrics)
     write_json(out / "thresholds.json", thresholds)
-    images = write_pr_plots(ev.pr_curves(y, scores, LABELS), out)
+    write_json(out / "errors.json", errors)
+    (out / "errors.html").write_text(render_html(errors, LABELS, f"antq {kind}: misclassified paragraphs", len(y)),
+                                     encoding="utf-8")
+    (out / "comparison.md").write_text(compare.markdown(metrics["comparison"], LABELS, skipped, reason or ""),
+                                       encoding="utf-8")
+    images = write_pr_plots(ev.pr_curves(y, outcome.scores[kind][0], LABELS), out)
     run_id = json.loads((path("models/trained") / RUN_FILE).read_text())["run_id"]
     with mlflow_run(params, run_id):
         import mlflow
@@ -160,17 +175,34 @@ def evaluate() -> dict[str, Any]:
             if rep.get("n"):
                 mlflow.log_metrics({f"{source}_macro_f1": rep["macro_f1"], f"{source}_micro_f1": rep["micro_f1"]})
                 mlflow.log_metrics({f"{source}_f1_{k}": v["f1"] for k, v in rep["per_theme"].items()})
-        mlflow.log_metrics({f"rules_{s}_macro_f1": r["macro_f1"] for s, r in metrics["rules"].items() if r.get("n")})
-        mlflow.log_artifact(str(out / "metrics.json"))
-        mlflow.log_artifact(str(out / "thresholds.json"))
+        for name, per_source in metrics["comparison"].items():
+            for source, rep in per_source.items():
+                if isinstance(rep, dict) and rep.get("n"):
+                    mlflow.log_metrics({f"cmp_{name}_{source}_macro_f1": rep["macro_f1"],
+                                        f"cmp_{name}_{source}_macro_f1_lo": rep["macro_f1_ci"][0],
+                                        f"cmp_{name}_{source}_macro_f1_hi": rep["macro_f1_ci"][1]})
+            mlflow.log_metric(f"cmp_{name}_paragraphs_per_second", per_source["paragraphs_per_second"])
+        if "rules" in metrics:
+            mlflow.log_metrics({f"rules_{s}_macro_f1": r["macro_f1"] for s, r in metrics["rules"].items() if r.get("n")})
+        for name in ("metrics.json", "thresholds.json", "comparison.md", "errors.html"):
+            mlflow.log_artifact(str(out / name))
         for image in images:
             mlflow.log_artifact(str(image), "plots")
-    return metrics
+    return {k: v for k, v in metrics.items() if k != "comparison"}
+
+
+def _unlabelled(params: dict[str, Any]) -> list[tuple[str, str]]:
+    from datasets import load_from_disk
+
+    splits = load_from_disk(str(path(params["corpus"]["out_dir"]) / "dataset"))
+    rows = splits["unlabelled"] if "unlabelled" in splits else []
+    return [(r["article_id"], r["segmented"]) for r in rows]
 
 
 def register() -> str:
     import pandas as pd
 
+    from pipeline.card import render_card
     from pipeline.register import log_and_register, save_local
     from pipeline.tagger import Tagger
 
@@ -179,11 +211,20 @@ def register() -> str:
     tagger.thresholds = json.loads((path(params["evaluate"]["out_dir"]) / "thresholds.json").read_text())
     example = pd.DataFrame({"text": EXAMPLE})
     run_id = json.loads((path("models/trained") / RUN_FILE).read_text())["run_id"]
+    reports = path(params["evaluate"]["out_dir"])
     with tempfile.TemporaryDirectory() as scratch:
         final = tagger.save(Path(scratch) / "tagger")
         save_local(final, path(params["register"]["out_dir"]), tagger.model.kind, example)
         with mlflow_run(params, run_id):
+            import mlflow
+
             uri = log_and_register(final, tagger.model.kind, example, params["register"]["model_name"])
+            card = render_card(tagger.info, json.loads((path(params["corpus"]["out_dir"]) / "stats.json").read_text()),
+                               json.loads((reports / "metrics.json").read_text()), LABELS, tagger.thresholds, uri,
+                               json.loads((reports / "errors.json").read_text()))
+            card_file = path(params["register"]["out_dir"]) / "README.md"
+            card_file.write_text(card, encoding="utf-8")
+            mlflow.log_artifact(str(card_file), "model_card")
     write_json(path(params["evaluate"]["out_dir"]) / "registered.json", {"model_uri": uri, "run_id": run_id})
     log.info("registered %s (local copy: %s)", uri, params["register"]["out_dir"])
     return uri

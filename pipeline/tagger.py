@@ -67,10 +67,10 @@ class Tagger:
 
             model: ScoreModel = PhobertModel.load(Path(folder), meta.get("max_length", 256),
                                                   meta.get("window_overlap", 64))
-        elif meta["kind"] == "tfidf":
-            from pipeline.tfidf import TfidfModel
+        elif meta["kind"] in ("tfidf", "student"):
+            from pipeline.tfidf import StudentModel, TfidfModel
 
-            model = TfidfModel.load(Path(folder))
+            model = (StudentModel if meta["kind"] == "student" else TfidfModel).load(Path(folder))
         else:
             from pipeline.rules import RulesModel
 

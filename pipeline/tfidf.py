@@ -1,5 +1,6 @@
-"""TF-IDF over segmented words + one-vs-rest logistic regression: the fallback when no
-PhoBERT backbone is available, and a fast, transparent model in its own right."""
+"""TF-IDF models over segmented words: the one-vs-rest logistic regression (the fallback when
+no PhoBERT backbone is available, and a fast, transparent model in its own right) and the
+student distilled from PhoBERT's soft labels for fast CPU tagging."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,12 +8,47 @@ from typing import Any
 
 import joblib
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 FILE = "tfidf.joblib"
+LOGIT_CLIP = 6.0
+
+
+class RuleHits(BaseEstimator, TransformerMixin):
+    """Keyword-rule hits (configs/rules.yaml) as extra features: the cue words carry what
+    annotators look for, and the classifier learns how far to trust each of them."""
+
+    def __init__(self, config: dict[str, Any] | None = None, labels: list[str] | None = None, weight: float = 1.0):
+        self.config, self.labels, self.weight = config, labels, weight
+
+    def fit(self, texts, y=None) -> "RuleHits":
+        return self
+
+    def transform(self, texts) -> sparse.csr_matrix:
+        from pipeline.rules import RulesModel
+
+        return sparse.csr_matrix(self.weight * RulesModel(self.config, self.labels).predict_scores(list(texts)))
+
+
+def features(params: dict[str, Any], labels: list[str]) -> FeatureUnion:
+    """Word n-grams always; character n-grams (robust to segmentation slips) and rule hits
+    when params ask for them."""
+    parts: list[tuple[str, Any]] = [
+        ("words", TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", ngram_range=(1, params["ngram_max"]),
+                                  min_df=params["min_df"], sublinear_tf=params["sublinear_tf"]))]
+    if params.get("char_ngram_max", 0):
+        parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, params["char_ngram_max"]),
+                                               min_df=params["min_df"], sublinear_tf=params["sublinear_tf"])))
+    if params.get("rule_features", False):
+        from pipeline.config import load_yaml
+
+        parts.append(("rules", RuleHits(load_yaml("rules.yaml"), labels, params.get("rule_weight", 1.0))))
+    return FeatureUnion(parts)
 
 
 class TfidfModel:
@@ -22,19 +58,22 @@ class TfidfModel:
         self.pipeline = pipeline
 
     @classmethod
-    def fit(cls, segmented: list[str], targets: np.ndarray, params: dict[str, Any], seed: int) -> "TfidfModel":
+    def fit(cls, segmented: list[str], targets: np.ndarray, params: dict[str, Any], seed: int,
+            labels: list[str]) -> "TfidfModel":
         pipeline = Pipeline([
-            ("tfidf", TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", ngram_range=(1, params["ngram_max"]),
-                                      min_df=params["min_df"], sublinear_tf=params["sublinear_tf"])),
+            ("features", features(params, labels)),
             ("clf", OneVsRestClassifier(LogisticRegression(C=params["C"], class_weight="balanced",
                                                            max_iter=5000, random_state=seed))),
         ])
         pipeline.fit(segmented, targets.astype(int))
         return cls(pipeline)
 
+    def _width(self) -> int:
+        return len(self.pipeline.named_steps["clf"].estimators_)
+
     def predict_scores(self, segmented: list[str]) -> np.ndarray:
         if not segmented:
-            return np.zeros((0, len(self.pipeline.named_steps["clf"].estimators_)), dtype=np.float32)
+            return np.zeros((0, self._width()), dtype=np.float32)
         return np.asarray(self.pipeline.predict_proba(segmented), dtype=np.float32)
 
     def save(self, folder: Path) -> None:
@@ -43,3 +82,27 @@ class TfidfModel:
     @classmethod
     def load(cls, folder: Path) -> "TfidfModel":
         return cls(joblib.load(folder / FILE))
+
+
+class StudentModel(TfidfModel):
+    """TF-IDF + ridge regression on the teacher's logits: it learns PhoBERT's graded
+    judgement (soft labels), not just the gold 0/1, and tags on CPU in microseconds."""
+
+    kind = "student"
+
+    @classmethod
+    def distil(cls, segmented: list[str], teacher_scores: np.ndarray, params: dict[str, Any],
+               tfidf_params: dict[str, Any], labels: list[str]) -> "StudentModel":
+        p = np.clip(teacher_scores.astype(np.float64), 1e-6, 1 - 1e-6)
+        logits = np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)
+        pipeline = Pipeline([("features", features(tfidf_params, labels)), ("reg", Ridge(alpha=params["alpha"]))])
+        pipeline.fit(segmented, logits)
+        return cls(pipeline)
+
+    def _width(self) -> int:
+        return int(np.atleast_2d(self.pipeline.named_steps["reg"].coef_).shape[0])
+
+    def predict_scores(self, segmented: list[str]) -> np.ndarray:
+        if not segmented:
+            return np.zeros((0, self._width()), dtype=np.float32)
+        return (1 / (1 + np.exp(-self.pipeline.predict(segmented)))).astype(np.float32)

@@ -68,7 +68,7 @@ def tfidf_pyfunc(tmp_path_factory, seed_paragraphs, seed_gold) -> Path:
     texts = [segment(p["text"]) for p in seed_paragraphs]
     y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs])
     folder = tmp_path_factory.mktemp("tfidf")
-    tagger = Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], seed=0), LABELS).save(folder / "tagger")
+    tagger = Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], 0, LABELS), LABELS).save(folder / "tagger")
     example = pd.DataFrame({"text": [p["text"] for p in seed_paragraphs[:3]]})
     return save_local(tagger, folder / "pyfunc", "tfidf", example)
 

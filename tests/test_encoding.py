@@ -79,3 +79,8 @@ vietnamese_text = st.text(alphabet=VIETNAMESE_ALPHABET + VIETNAMESE_ALPHABET.upp
 @given(vietnamese_text.filter(lambda t: any(ch in "đươĐƯƠ" or "\u1ea0" <= ch <= "\u1ef9" for ch in t)))
 def test_any_vietnamese_line_survives_a_mojibake_round_trip(text):
     assert repair_mojibake(mis_decoded(text), "x.txt") == text
+
+
+def test_uppercase_a_tilde_before_punctuation_is_real_text_not_mojibake():
+    text = "“NGÃ” ĐÃ… Công an xã ĐÃ– bắt 2 đối tượng"
+    assert decode(text.encode("utf-8"), "x.txt") == text

@@ -1,8 +1,8 @@
 import numpy as np
 
 from pipeline.config import LABELS
-from pipeline.evaluate import (assign_folds, cross_fitted_predictions, cross_val_scores, report,
-                               tune_thresholds)
+from pipeline.evaluate import (assign_folds, cross_fitted_predictions, cross_val_scores, repeated_folds, report,
+                               summarize, tune_thresholds)
 
 ARTICLES = ["s1", "s1", "s2", "s3", "s4", "s5", "y1", "y2", "y2", "y3"]
 SOURCES = ["seed"] * 6 + ["synthetic"] * 4
@@ -45,3 +45,45 @@ def test_report_counts():
     y = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], dtype=bool)
     rep = report(y, y.copy(), LABELS)
     assert rep["n"] == 2 and rep["micro_f1"] == 1.0 and rep["per_theme"]["propaganda"]["support"] == 1
+
+
+def test_every_repeat_keeps_articles_whole_and_repeats_differ():
+    articles = [f"a{i // 3}" for i in range(60)]
+    sources = ["seed" if i < 15 else "synthetic" for i in range(60)]
+    repeats = repeated_folds(articles, sources, 5, 4, seed=1)
+    for folds in repeats:
+        fold_sets = {}
+        for article, fold in zip(articles, folds):
+            fold_sets.setdefault(article, set()).add(int(fold))
+        assert all(len(f) == 1 for f in fold_sets.values())
+        assert set(folds.tolist()) == set(range(5))
+    assert any((r != repeats[0]).any() for r in repeats[1:])
+
+
+def test_thresholds_of_a_fold_ignore_its_labels_and_scores():
+    rng = np.random.default_rng(0)
+    y = rng.random((60, 3)) < 0.4
+    scores = np.clip(y * 0.5 + rng.random((60, 3)) * 0.6, 0, 1)
+    folds = np.repeat(np.arange(3), 20)
+    grid = [0.2, 0.4, 0.6, 0.8]
+    before = cross_fitted_predictions(y, scores, folds, grid)
+    y2, scores2 = y.copy(), scores.copy()
+    y2[folds == 0] = ~y2[folds == 0]
+    scores2[folds == 0] = rng.random((20, 3))
+    after = cross_fitted_predictions(y2, scores2, folds, grid)
+    cut = tune_thresholds(y[folds != 0], scores[folds != 0], grid)
+    np.testing.assert_array_equal(after[folds == 0], scores2[folds == 0] >= cut)
+    np.testing.assert_array_equal(before[folds == 0], scores[folds == 0] >= cut)
+
+
+def test_summary_intervals_bracket_the_score_and_resample_articles():
+    rng = np.random.default_rng(3)
+    y = rng.random((80, 4)) < 0.4
+    noisy = y ^ (rng.random((80, 4)) < 0.2)
+    groups = np.array([f"a{i // 8}" for i in range(80)])
+    summary = summarize(y, [noisy], groups, LABELS, 500, seed=0)
+    low, high = summary["macro_f1_ci"]
+    assert low <= summary["macro_f1"] <= high and high - low > 0.01
+    assert summary["articles"] == 10 and summary["per_theme"]["recognition"]["support"] == int(y[:, 3].sum())
+    perfect = summarize(y, [y.copy(), y.copy()], groups, LABELS, 200, seed=0)
+    assert perfect["macro_f1"] == 1.0 and perfect["macro_f1_ci"] == [1.0, 1.0] and perfect["repeats"] == 2

@@ -3,13 +3,32 @@ import copy
 import numpy as np
 import pytest
 import torch
+from transformers import TrainerCallback
 
 from pipeline.config import LABELS, load_params
 from pipeline.phobert import PhobertModel
 from pipeline.tagger import Tagger
 from pipeline.text import segment
 
-TRAIN = {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0, "warmup_ratio": 0.0}
+TRAIN = load_params()["phobert"] | {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0,
+                                     "warmup_ratio": 0.0}
+
+
+class Crash(Exception):
+    """Stands in for a killed job: raised right after the first epoch checkpoint is written."""
+
+
+class CrashAfterFirstCheckpoint(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        raise Crash(f"interrupted at step {state.global_step}")
+
+
+class StepLog(TrainerCallback):
+    def __init__(self):
+        self.steps: list[int] = []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps.append(state.global_step)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +77,6 @@ def test_save_and_load_give_the_same_scores(trained, tmp_path):
     np.testing.assert_allclose(loaded.predict_scores(texts[:4]), model.predict_scores(texts[:4]), atol=1e-5)
 
 
-
 def test_int8_labels_agree_with_fp32(trained, seed_paragraphs):
     model, _, _, _ = trained
     texts = [p["text"] for p in seed_paragraphs]
@@ -67,3 +85,22 @@ def test_int8_labels_agree_with_fp32(trained, seed_paragraphs):
     fp32, int8 = Tagger(model, LABELS).predict_frame(texts), Tagger(quantized, LABELS).predict_frame(texts)
     agree = np.mean([a == b for a, b in zip(fp32["labels"], int8["labels"])])
     assert agree >= 0.99 and np.abs(fp32[LABELS].to_numpy() - int8[LABELS].to_numpy()).max() < 0.05
+
+
+def test_resumed_training_ends_where_an_uninterrupted_run_ends(small_backbone, seed_paragraphs, seed_gold, tmp_path):
+    texts = [segment(p["text"]) for p in seed_paragraphs]
+    y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs], dtype=np.float32)
+    articles = [p["article_id"] for p in seed_paragraphs]
+    settings = TRAIN | {"epochs": 3, "gradient_accumulation_steps": 2, "lr_scheduler": "cosine",
+                        "early_stopping_patience": 5, "validation_fraction": 0.2}
+    model_params = load_params()["model"] | {"backbone": str(small_backbone)}
+    args = (texts, y, LABELS, settings, model_params, 11)
+    whole = PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "whole")
+    with pytest.raises(Crash):
+        PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed",
+                         callbacks=[CrashAfterFirstCheckpoint()])
+    assert [p.name for p in (tmp_path / "resumed").iterdir() if p.name.startswith("checkpoint-")]
+    steps = StepLog()
+    resumed = PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed", callbacks=[steps])
+    assert steps.steps[0] > 1  # it continued after the saved epoch instead of starting over
+    np.testing.assert_allclose(resumed.predict_scores(texts), whole.predict_scores(texts), atol=1e-5)

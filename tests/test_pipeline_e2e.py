@@ -45,7 +45,8 @@ def project(tmp_path_factory) -> Path:
     params["backbone"] |= TINY_BACKBONE
     params["model"]["backbone"] = "models/backbone-small"
     params["model"]["offline_fallback"] = "none"
-    params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16}
+    params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16, "early_stopping_patience": 0}
+    params["evaluate"] |= {"repeats": 1, "bootstrap": 200, "models": ["rules", "tfidf", "phobert", "student"]}
     params_file.write_text(yaml.safe_dump(params, allow_unicode=True))
     run(project, "git", "init", "-q")
     run(project, str(BIN / "dvc"), "init", "-q")
@@ -68,6 +69,21 @@ def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
     assert "up to date" in status.stdout.lower()
 
 
+def test_models_are_compared_with_intervals_errors_listed_and_card_written(project):
+    metrics = json.loads((project / "reports" / "metrics.json").read_text())
+    comparison = metrics["comparison"]
+    assert set(comparison) == {"rules", "tfidf", "phobert", "student"}
+    for scores in comparison.values():
+        low, high = scores["seed"]["macro_f1_ci"]
+        assert scores["seed"]["n"] == 41 and low <= scores["seed"]["macro_f1"] <= high
+    assert "| student | seed | 41 |" in (project / "reports" / "comparison.md").read_text()
+    page = (project / "reports" / "errors.html").read_text(encoding="utf-8")
+    assert page.count("<section class='error'") == metrics["misclassified"] > 0
+    card = (project / "models" / "tagger" / "README.md").read_text(encoding="utf-8")
+    assert "41 seed" in card and "| phobert | seed | 41 |" in card and "## Known failure modes" in card
+    assert not any((project / "models" / "checkpoints").glob("*/checkpoint-*"))
+
+
 def test_registered_model_keeps_the_pyfunc_contract(project):
     import mlflow
 
@@ -81,6 +97,9 @@ def test_registered_model_keeps_the_pyfunc_contract(project):
     assert all(0.0 <= v <= 1.0 for v in out[LABELS].to_numpy().ravel())
     run_tags = mlflow.get_run(json.loads((project / "reports" / "registered.json").read_text())["run_id"])
     assert run_tags.data.tags["model_kind"] == "phobert" and "seed_macro_f1" in run_tags.data.metrics
+    assert "cmp_student_seed_macro_f1_lo" in run_tags.data.metrics
+    logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run_tags.info.run_id)}
+    assert {"errors.html", "comparison.md", "model_card"} <= logged
 
 
 def test_antq_tag_writes_one_line_per_paragraph(project):

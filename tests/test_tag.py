@@ -150,7 +150,7 @@ def test_tag_output_carries_article_metadata_and_line_spans(tmp_path, seed_parag
 
     texts = [segment(p["text"]) for p in seed_paragraphs]
     y = np.array([[label in seed_gold[p["paragraph_id"]].labels for label in LABELS] for p in seed_paragraphs])
-    model = Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], seed=0), LABELS)
+    model = Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], 0, LABELS), LABELS)
     fixtures = ROOT / "tests" / "fixtures" / "ingest"
     out = tmp_path / "out.jsonl"
     report = tag([fixtures / "page.html", fixtures / "collection.jsonl"], out, model, LABELS, furniture,

@@ -11,7 +11,7 @@ from pipeline.text import segment
 def tagger(seed_paragraphs, seed_gold):
     texts = [segment(p["text"]) for p in seed_paragraphs]
     y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs])
-    return Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], seed=0), LABELS, {"recognition": 0.3})
+    return Tagger(TfidfModel.fit(texts, y, load_params()["tfidf"], 0, LABELS), LABELS, {"recognition": 0.3})
 
 
 def test_frame_has_one_row_per_input_in_order(tagger, seed_paragraphs):

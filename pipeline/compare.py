@@ -1,0 +1,148 @@
+"""Every model on the same repeated, article-grouped folds: keyword rules, TF-IDF (and its
+variants from `evaluate.variants`), PhoBERT and its distilled student. Same folds, same
+fold-external threshold tuning, one table — so differences are the models', not the splits'."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rich.progress import track
+
+from pipeline import evaluate as ev
+from pipeline.errors import sentences
+from pipeline.tagger import ScoreModel
+
+NEEDS_PHOBERT = {"phobert", "student"}
+
+
+@dataclass
+class Data:
+    segmented: np.ndarray
+    targets: np.ndarray
+    articles: np.ndarray
+    sources: np.ndarray
+    unlabelled: list[tuple[str, str]] = field(default_factory=list)  # (article_id, segmented)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.targets.astype(bool)
+
+
+@dataclass
+class Outcome:
+    folds: list[np.ndarray]
+    scores: dict[str, list[np.ndarray]]
+    decisions: dict[str, list[np.ndarray]]
+    seconds: dict[str, float]
+    sentence_scores: list[list[tuple[str, list[float]]]]
+
+
+def model_names(requested: list[str], main: str) -> tuple[list[str], list[str]]:
+    """(names to run, names skipped). PhoBERT and its student need a loadable backbone,
+    which is the case exactly when the trained model is one of them; the main model always
+    runs, and a student always comes right after the PhoBERT teacher it is distilled from."""
+    wanted = [*requested, main, *(["phobert"] if main == "student" else [])]
+    names = [n for n in dict.fromkeys(wanted) if main in NEEDS_PHOBERT or n not in NEEDS_PHOBERT]
+    if "student" in names:
+        names.remove("student")
+        names.insert(names.index("phobert") + 1, "student")
+    return names, [n for n in requested if n not in names]
+
+
+def fit_one(name: str, data: Data, train: np.ndarray, params: dict[str, Any], labels: list[str],
+            fitted: dict[str, ScoreModel]) -> ScoreModel:
+    from pipeline.train import distil_student, fit
+
+    texts = data.segmented[train].tolist()
+    if name == "rules":
+        from pipeline.config import load_yaml
+        from pipeline.rules import RulesModel
+
+        return RulesModel(load_yaml("rules.yaml"), labels)
+    variants = params["evaluate"].get("variants", {})
+    if name in variants:
+        return fit("tfidf", texts, data.targets[train], params | {"tfidf": params["tfidf"] | variants[name]}, labels)
+    if name == "student":
+        return distil_student(fitted["phobert"], texts, set(data.articles[train].tolist()), data.unlabelled,
+                              params, labels)
+    return fit(name, texts, data.targets[train], params, labels,
+               articles=data.articles[train].tolist(), sources=data.sources[train].tolist())
+
+
+def sentence_scores(model: ScoreModel, segmented: list[str]) -> list[list[tuple[str, list[float]]]]:
+    """Each paragraph's sentences with the model's scores for them: which sentence drove a theme."""
+    split = [sentences(text) for text in segmented]
+    flat = [s for parts in split for s in parts]
+    scored = iter(model.predict_scores(flat).tolist() if flat else [])
+    return [[(s, next(scored)) for s in parts] for parts in split]
+
+
+def run(data: Data, names: list[str], main: str, params: dict[str, Any], labels: list[str]) -> Outcome:
+    settings = params["evaluate"]
+    folds = ev.repeated_folds(data.articles.tolist(), data.sources.tolist(), settings["folds"],
+                              settings["repeats"], params["seed"])
+    n, width = len(data.segmented), len(labels)
+    scores = {name: [np.zeros((n, width), dtype=np.float32) for _ in folds] for name in names}
+    seconds = dict.fromkeys(names, 0.0)
+    sentence_rows: list[list[tuple[str, list[float]]]] = [[] for _ in range(n)]
+    jobs = [(r, f) for r, assignment in enumerate(folds) for f in np.unique(assignment)]
+    for r, f in track(jobs, description=f"Cross-validating {', '.join(names)}"):
+        test = folds[r] == f
+        fitted: dict[str, ScoreModel] = {}
+        for name in names:
+            model = fitted[name] = fit_one(name, data, ~test, params, labels, fitted)
+            started = time.perf_counter()
+            scores[name][r][test] = model.predict_scores(data.segmented[test].tolist())
+            seconds[name] += time.perf_counter() - started
+            if r == 0 and name == main:
+                for row, found in zip(np.flatnonzero(test), sentence_scores(model, data.segmented[test].tolist())):
+                    sentence_rows[row] = found
+    grid = settings["threshold_grid"]
+    decisions = {name: [ev.cross_fitted_predictions(data.y, s, fold, grid) for s, fold in zip(scores[name], folds)]
+                 for name in names}
+    return Outcome(folds, scores, decisions, seconds, sentence_rows)
+
+
+def table(data: Data, outcome: Outcome, labels: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """Per model and source (seed = real, synthetic, all): macro/per-theme F1 with article
+    bootstrap intervals, and scoring speed (paragraphs per second, segmentation excluded)."""
+    settings, y = params["evaluate"], data.y
+    result: dict[str, Any] = {}
+    for name, preds in outcome.decisions.items():
+        per_source = {}
+        for source in [*sorted(set(data.sources.tolist())), "all"]:
+            rows = np.ones(len(y), dtype=bool) if source == "all" else data.sources == source
+            per_source[source] = ev.summarize(y[rows], [p[rows] for p in preds], data.articles[rows], labels,
+                                              settings["bootstrap"], params["seed"])
+        scored = len(y) * len(preds)
+        per_source["paragraphs_per_second"] = round(scored / max(outcome.seconds[name], 1e-9), 1)
+        result[name] = per_source
+    return result
+
+
+def markdown(result: dict[str, Any], labels: list[str], skipped: list[str], note: str = "") -> str:
+    """The comparison as a markdown table: one row per model and source."""
+    head = ["model", "source", "n", "macro-F1 [95% CI]", *labels, "paragraphs/s"]
+    lines = ["# Model comparison (same repeated article-grouped folds)", "",
+             "Scores: mean over repeats; intervals: 95% bootstrap over articles. "
+             "Thresholds per fold tuned on the other folds only. `seed` = real paragraphs.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, per_source in result.items():
+        for source, rep in per_source.items():
+            if source == "paragraphs_per_second" or not rep.get("n"):
+                continue
+            cells = [name, source, str(rep["n"]), _interval(rep["macro_f1"], rep["macro_f1_ci"]),
+                     *(_interval(rep["per_theme"][l]["f1"], rep["per_theme"][l]["ci"]) for l in labels),
+                     f"{per_source['paragraphs_per_second']:,.0f}"]
+            lines.append("| " + " | ".join(cells) + " |")
+    if skipped:
+        lines += ["", f"Not run: {', '.join(skipped)} (no PhoBERT backbone; see `model.backbone`)."]
+    if note:
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def _interval(value: float, ci: list[float]) -> str:
+    return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"

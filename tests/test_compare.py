@@ -1,0 +1,36 @@
+import numpy as np
+
+from pipeline import compare
+from pipeline.card import render_card
+from pipeline.config import LABELS, load_params
+from pipeline.text import segment
+
+
+def test_phobert_and_student_run_only_with_a_backbone_and_student_follows_teacher():
+    wanted = ["rules", "student", "tfidf", "phobert"]
+    assert compare.model_names(wanted, "tfidf") == (["rules", "tfidf"], ["student", "phobert"])
+    assert compare.model_names(wanted, "phobert")[0] == ["rules", "tfidf", "phobert", "student"]
+    assert compare.model_names(["rules"], "student")[0] == ["rules", "phobert", "student"]
+
+
+def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs, seed_gold):
+    targets = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs],
+                       dtype=np.float32)
+    data = compare.Data(np.array([segment(p["text"]) for p in seed_paragraphs], dtype=object), targets,
+                        np.array([p["article_id"] for p in seed_paragraphs]), np.array(["seed"] * len(targets)))
+    params = load_params()
+    params["evaluate"] |= {"repeats": 2, "bootstrap": 100}
+    outcome = compare.run(data, ["rules", "tfidf"], "tfidf", params, LABELS)
+    assert len(outcome.folds) == 2 and all(len(outcome.decisions[m]) == 2 for m in ("rules", "tfidf"))
+    assert all(outcome.sentence_scores[i] for i in range(len(targets)))
+    table = compare.table(data, outcome, LABELS, params)
+    rep = table["tfidf"]["seed"]
+    assert rep["n"] == 41 and rep["repeats"] == 2 and rep["macro_f1_ci"][0] <= rep["macro_f1"] <= rep["macro_f1_ci"][1]
+    assert table["rules"]["paragraphs_per_second"] > 0
+    md = compare.markdown(table, LABELS, ["phobert"])
+    assert "| tfidf | seed | 41 |" in md and "Not run: phobert" in md
+    card = render_card({"model_kind": "tfidf"}, {"labelled": 41, "by_source": {"seed": 41}}, {"comparison": table},
+                       LABELS, dict.fromkeys(LABELS, 0.5), "models:/x/1",
+                       [{"source": "seed", "missed": ["recognition"], "extra": []}])
+    assert "41 seed" in card and f"{rep['macro_f1']:.3f} [{rep['macro_f1_ci'][0]:.2f}" in card
+    assert "## Known failure modes" in card and "recognition 1" in card and "## Intended use" in card
