@@ -157,3 +157,10 @@ def test_mlflow_models_serve_answers_invocations(project):
     predictions = answer["predictions"]
     assert len(predictions) == 2 and set(predictions[0]) == {"labels", *LABELS}
     assert predictions[1]["labels"] == [] and predictions[1]["recognition"] == 0
+
+
+def test_antq_run_prints_real_and_synthetic_scores_and_tags_the_raw_articles(project):
+    result = run(project, str(BIN / "antq"), "run", "--no-repro")
+    assert "seed (real)" in result.stdout and "rules" in result.stdout and "phobert" in result.stdout
+    tagged = (project / "data" / "tagged" / "raw.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(tagged) == 41
