@@ -78,10 +78,14 @@ def check() -> dict[str, Any]:
     return report["counts"]
 
 
-def _labelled(params: dict[str, Any]):
+def _splits(params: dict[str, Any]):
     from datasets import load_from_disk
 
-    splits = load_from_disk(str(path(params["corpus"]["out_dir"]) / "dataset"))
+    return load_from_disk(str(path(params["corpus"]["out_dir"]) / "dataset"))
+
+
+def _labelled(params: dict[str, Any], splits=None):
+    splits = splits if splits is not None else _splits(params)
     if "labelled" not in splits:
         raise SystemExit("corpus has no labelled paragraphs: add annotations to data/annotations/")
     data = splits["labelled"]
@@ -137,13 +141,14 @@ def evaluate() -> dict[str, Any]:
     from pipeline.train import resolve_kind
 
     params = load_params()
-    data, targets = _labelled(params)
+    splits = _splits(params)
+    data, targets = _labelled(params, splits)
     y = targets.astype(bool)
     sources = np.array(data["source"])
     kind, reason = resolve_kind(params, LABELS)
     names, skipped = compare.model_names(params["evaluate"]["models"], kind)
     cv = compare.Data(np.array(data["segmented"], dtype=object), targets, np.array(data["article_id"]), sources,
-                      _unlabelled(params))
+                      _unlabelled(splits))
     outcome = compare.run(cv, names, kind, params, LABELS)
     decided = outcome.decisions[kind][0]
     metrics: dict[str, Any] = {"model_kind": kind, "fallback_reason": reason or "",
@@ -191,10 +196,7 @@ def evaluate() -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if k != "comparison"}
 
 
-def _unlabelled(params: dict[str, Any]) -> list[tuple[str, str]]:
-    from datasets import load_from_disk
-
-    splits = load_from_disk(str(path(params["corpus"]["out_dir"]) / "dataset"))
+def _unlabelled(splits) -> list[tuple[str, str]]:
     rows = splits["unlabelled"] if "unlabelled" in splits else []
     return [(r["article_id"], r["segmented"]) for r in rows]
 
