@@ -2,6 +2,7 @@
 articles: raw lines plus metadata. Paragraph logic lives in `ingest`."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -28,12 +29,37 @@ class Article:
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (rule, text) removed before splitting
 
 
-def _records(path: Path, text: str) -> Iterator[tuple[int, dict | ReadError]]:
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, str | ReadError]]:
+    """A JSONL file line by line, each line decoded on its own, so a collection of any size
+    costs one record's memory. Only "\n" ends a line: a raw U+2028 inside a string is valid
+    JSON. A UTF-16/32 file (BOM) cannot be split on bytes and is decoded whole."""
+    with open(path, "rb") as handle:
+        if handle.read(4).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+            yield from enumerate(decode(path.read_bytes(), str(path)).split("\n"), 1)
+            return
+        handle.seek(0)
+        seen = False
+        for number, raw in enumerate(handle, 1):
+            raw = raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw
+            if not raw.strip():
+                continue
+            seen = True
+            try:
+                yield number, decode(raw.rstrip(b"\r\n"), f"{path}:{number}")
+            except ReadError as err:
+                yield number, err
+        if not seen:
+            raise ReadError(f"{path}: file is empty; remove it or add article records")
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict | ReadError]]:
     """(line number, record or the error for that record): one bad record does not cost the
     thousands of good ones around it."""
     if path.suffix.lower() == ".jsonl":
-        # Only "\n" ends a JSON line: a raw U+2028 inside a string is valid JSON, not a break.
-        for number, line in enumerate(text.split("\n"), 1):
+        for number, line in _jsonl_lines(path):
+            if isinstance(line, ReadError):
+                yield number, line
+                continue
             if not line.strip():
                 continue
             try:
@@ -45,6 +71,7 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, dict | ReadError]]:
                 record = ReadError(f"{path}:{number}: expected a JSON object with 'id' and 'text'")
             yield number, record
         return
+    text = decode(path.read_bytes(), str(path))  # CSV quoting spans lines: decoded whole
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         if "text" not in (reader.fieldnames or []):
@@ -68,7 +95,7 @@ def _record_article(path: Path, number: int, record: dict) -> Article:
 
 def read_collection(path: Path) -> Iterator[Article | ReadError]:
     """One article per record (`id`, `text`, optional `title`, `url`, `published`, `outlet`)."""
-    for number, record in _records(path, decode(path.read_bytes(), str(path))):
+    for number, record in _records(path):
         try:
             yield record if isinstance(record, ReadError) else _record_article(path, number, record)
         except ReadError as err:

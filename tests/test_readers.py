@@ -101,3 +101,14 @@ def test_jsonl_string_with_a_raw_line_separator_is_one_record(tmp_path):
                     encoding="utf-8")
     (article,) = read_any(file)
     assert article.lines == ["Đoạn một.", "Đoạn hai."]
+
+
+def test_jsonl_collections_stream_instead_of_reading_the_whole_file(tmp_path, monkeypatch):
+    file = tmp_path / "big.jsonl"
+    records = [{"id": f"a{i}", "text": f"Công an xã đã bắt {i} đối tượng."} for i in range(50)]
+    file.write_bytes(codecs.BOM_UTF8 + "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+                     + b"\n\xff\xfe broken\n")
+    monkeypatch.setattr(type(file), "read_bytes", lambda self: pytest.fail("read the whole file"))
+    items = list(read_file(file))
+    assert [a.article_id for a in items[:50]] == [r["id"] for r in records]
+    assert isinstance(items[50], ReadError) and "big.jsonl:51" in str(items[50])
