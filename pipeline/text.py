@@ -36,7 +36,7 @@ def paragraph_id(text: str) -> str:
     return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=8192)  # bounded: memory stays flat however large the input
 def segment(text: str) -> str:
     """Word-segment for PhoBERT (`Công_an thành_phố`). underthesea is the single segmenter
     for training and inference: it is maintained and installs cleanly, where pyvi is not."""
