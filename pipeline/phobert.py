@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 class PhobertModel:
     kind = "phobert"
+    segmented_input = True
 
     def __init__(self, tokenizer, model, max_length: int = 256, overlap: int = 64):
         self.tokenizer, self.model = tokenizer, model

@@ -13,7 +13,10 @@ FILE = "rules.json"
 
 
 class RulesModel:
+    """Reads raw or segmented text alike (underscores of segmentation are undone)."""
+
     kind = "rules"
+    segmented_input = False
 
     def __init__(self, config: dict[str, Any], labels: list[str]):
         self.config, self.labels = config, labels

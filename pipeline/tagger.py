@@ -16,6 +16,7 @@ INFO = "tagger.json"
 
 class ScoreModel(Protocol):
     kind: str
+    segmented_input: bool  # False: the model reads raw text and segmentation would be wasted
 
     def predict_scores(self, segmented: list[str]) -> np.ndarray: ...
 
@@ -32,7 +33,8 @@ class Tagger:
     def scores(self, texts: list[Any]) -> np.ndarray:
         """Scores for raw paragraphs; empty or non-text input scores zero instead of failing."""
         clean = [normalize_text(t) if isinstance(t, str) else "" for t in texts]
-        scores = self.model.predict_scores([segment(t) for t in clean])
+        reads = [segment(t) for t in clean] if self.model.segmented_input else clean
+        scores = self.model.predict_scores(reads)
         scores[[not t for t in clean]] = 0.0
         return scores
 

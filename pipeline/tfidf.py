@@ -27,12 +27,13 @@ class RuleHits(BaseEstimator, TransformerMixin):
         self.config, self.labels, self.weight = config, labels, weight
 
     def fit(self, texts, y=None) -> "RuleHits":
+        from pipeline.rules import RulesModel
+
+        self.rules_ = RulesModel(self.config, self.labels)  # regexes compiled once, not per batch
         return self
 
     def transform(self, texts) -> sparse.csr_matrix:
-        from pipeline.rules import RulesModel
-
-        return sparse.csr_matrix(self.weight * RulesModel(self.config, self.labels).predict_scores(list(texts)))
+        return sparse.csr_matrix(self.weight * self.rules_.predict_scores(list(texts)))
 
 
 def features(params: dict[str, Any], labels: list[str]) -> FeatureUnion:
@@ -53,6 +54,7 @@ def features(params: dict[str, Any], labels: list[str]) -> FeatureUnion:
 
 class TfidfModel:
     kind = "tfidf"
+    segmented_input = True
 
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline

@@ -19,6 +19,7 @@ class ControlledScores:
     """A real score model whose scores the test chooses: one fixed row per paragraph."""
 
     kind = "controlled"
+    segmented_input = True
 
     def __init__(self, by_text: dict[str, list[float]]):
         self.by_segmented = {segment(normalize_text(t)): s for t, s in by_text.items()}

@@ -40,3 +40,12 @@ def test_save_load_keeps_kind_thresholds_and_scores(tagger, tmp_path, seed_parag
     texts = [p["text"] for p in seed_paragraphs[:5]]
     assert loaded.thresholds == tagger.thresholds and loaded.info["model_kind"] == "tfidf"
     np.testing.assert_allclose(loaded.scores(texts), tagger.scores(texts))
+
+
+def test_rules_read_raw_text_without_segmenting(monkeypatch):
+    from pipeline import tagger as tagger_module
+    from pipeline.rules import rules_tagger
+
+    monkeypatch.setattr(tagger_module, "segment", lambda text: pytest.fail("rules do not need segmentation"))
+    frame = rules_tagger(LABELS).predict_frame(["Công an huyện đã bắt 12 đối tượng."])
+    assert frame.loc[0, "labels"] == ["crime_outcomes"]
