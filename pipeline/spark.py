@@ -57,9 +57,8 @@ def _session(master: str | None):
     return builder.getOrCreate()
 
 
-def _ship_package(spark) -> None:
+def _ship_package(spark, folder: Path) -> None:
     """Executors on a cluster need `pipeline` to split articles; the model ships its own copy."""
-    folder = Path(tempfile.mkdtemp(prefix="antq-spark-"))
     archive = shutil.make_archive(str(folder / "pipeline"), "zip", PACKAGE_DIR.parent, PACKAGE_DIR.name)
     spark.sparkContext.addPyFile(archive)
 
@@ -83,11 +82,16 @@ def tag_spark(inputs: list[str], out: str, model_uri: str, labels: list[str], fu
               master: str | None = None) -> dict[str, int]:
     """Tagged paragraphs to Parquet `out`; dropped lines and bad records to `out`.dropped and
     `out`.errors, so nothing is lost. Returns how many rows of each kind."""
+    spark = _session(master)
+    with tempfile.TemporaryDirectory(prefix="antq-spark-") as scratch:
+        _ship_package(spark, Path(scratch))
+        return _run(spark, inputs, out, model_uri, labels, furniture)
+
+
+def _run(spark, inputs: list[str], out: str, model_uri: str, labels: list[str], furniture: Furniture
+         ) -> dict[str, int]:
     import mlflow.pyfunc
     from pyspark.sql import functions as F
-
-    spark = _session(master)
-    _ship_package(spark)
 
     def split(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
