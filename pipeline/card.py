@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.config import source_notes
+
 FAILURE_MODES = [
     "Plans and calls to action (\"thời gian tới\", \"cần tiếp tục\") are not reports and carry no theme; "
     "models trained mostly on synthetic text confuse them with reported work.",
@@ -23,6 +25,7 @@ def _row(name: str, source: str, rep: dict[str, Any], labels: list[str]) -> str:
 def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, Any], labels: list[str],
                 thresholds: dict[str, float], model_uri: str, errors: list[dict[str, Any]]) -> str:
     kind = info.get("model_kind", "?")
+    sources = source_notes()
     comparison = metrics.get("comparison", {})
     lines = [
         "# antq theme tagger — model card", "",
@@ -38,20 +41,19 @@ def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, 
         "## Data", "",
         f"{stats.get('labelled', '?')} labelled paragraphs: "
         + ", ".join(f"{n} {s}" for s, n in stats.get("by_source", {}).items())
-        + " (`seed` = real published articles; `synthetic` = written for training). "
+        + " (" + "; ".join(f"`{s}` = {about}" for s, about in sources.items()) + "). "
         f"{stats.get('unlabelled', 0)} unlabelled. Positives per theme: "
         + ", ".join(f"{l} {n}" for l, n in stats.get("positives", {}).items())
         + f"; no theme: {stats.get('no_theme', '?')}.", "",
         "## Scores", "",
         f"Repeated ({metrics.get('repeats', 1)}×) {metrics.get('folds', '?')}-fold cross-validation grouped by "
         "article; thresholds for each fold tuned on the other folds; 95% intervals from a bootstrap over "
-        "articles. Real (`seed`) and synthetic paragraphs are reported apart: judge the model on `seed`.", "",
+        "articles. Each source is reported apart: judge the model on real (`seed`) paragraphs first.", "",
         "| model | source | n | macro-F1 [95% CI] | " + " | ".join(labels) + " |",
         "|" + "---|" * (4 + len(labels)),
     ]
     for name, per_source in comparison.items():
-        lines += [_row(name, s, rep, labels) for s, rep in per_source.items()
-                  if s in ("seed", "synthetic") and isinstance(rep, dict) and rep.get("n")]
+        lines += [_row(name, s, per_source[s], labels) for s in sources if per_source.get(s, {}).get("n")]
     lines += ["", "Thresholds: " + ", ".join(f"{l} {t:.2f}" for l, t in thresholds.items()), "",
               "## Known failure modes", ""]
     lines += [f"- {mode}" for mode in FAILURE_MODES]

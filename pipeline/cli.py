@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from pipeline.config import LABELS, load_params, load_yaml, path, set_offline_env
+from pipeline.config import LABELS, load_params, load_yaml, path, set_offline_env, source_notes
 
 app = typer.Typer(help="Tag Vietnamese public-security news paragraphs by theme.", no_args_is_help=True)
 backbone_app = typer.Typer(help="The PhoBERT backbone.", no_args_is_help=True)
@@ -183,17 +183,19 @@ def rules(
 
 
 def print_scores(metrics: dict) -> None:
-    """Macro-F1 of every compared model, real and synthetic apart, so nobody reads the
-    synthetic score as the real one."""
+    """Macro-F1 of every compared model, one column per data source (real first), so nobody
+    reads a synthetic score as the real one."""
     if metrics["fallback_reason"]:
         console.print(f"[yellow]trained {metrics['model_kind']} instead of PhoBERT[/]: {metrics['fallback_reason']}")
-    table = Table(title=f"Grouped cross-validation: macro-F1 [95% CI]; tagger = {metrics['model_kind']}")
+    sources = source_notes()
+    table = Table(title=f"Grouped cross-validation: macro-F1 [95% CI]; tagger = {metrics['model_kind']}",
+                  caption="; ".join(f"{source}: {about}" for source, about in sources.items() if about))
     table.add_column("model")
-    for source in ("seed", "synthetic"):
-        table.add_column(f"{source} ({'real' if source == 'seed' else 'written for training'})", justify="right")
+    for source in sources:
+        table.add_column(source, justify="right")
     for name, by_source in metrics["comparison"].items():
         cells = [f"{r['macro_f1']:.3f} [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]"
-                 if (r := by_source.get(source)) else "—" for source in ("seed", "synthetic")]
+                 if (r := by_source.get(source)) and r.get("n") else "—" for source in sources]
         table.add_row(name, *cells)
     Console().print(table)
 

@@ -43,6 +43,13 @@ def load_params() -> dict[str, Any]:
 LABELS: list[str] = load_yaml("labels.yaml")["labels"]
 
 
+def source_notes() -> dict[str, str]:
+    """What each data source is (`ingest.inputs` in params), in the order score tables list
+    them: real paragraphs first, so nobody reads a synthetic score as the real one."""
+    notes = {i["source"]: i.get("about", "") for i in load_params()["ingest"]["inputs"]}
+    return dict(sorted(notes.items(), key=lambda item: item[0] != "seed"))
+
+
 def path(relative: str | Path) -> Path:
     """Resolve a path from params against the project root (the folder DVC runs in)."""
     p = Path(relative)

@@ -39,8 +39,9 @@ class Tagger:
         return scores
 
     def decide(self, scores: np.ndarray) -> list[list[str]]:
+        """Themes at or above their thresholds, best score first (every engine lists them alike)."""
         cut = np.array([self.thresholds[label] for label in self.labels])
-        return [[l for l, on in zip(self.labels, row) if on] for row in scores >= cut]
+        return [[self.labels[j] for j in np.argsort(-row, kind="stable") if row[j] >= cut[j]] for row in scores]
 
     def predict_frame(self, texts: list[Any]) -> pd.DataFrame:
         """The pyfunc contract: one row per input, `labels` then one float column per theme."""

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.config import LABELS
+from pipeline.config import LABELS, load_params, source_notes
 from tests.conftest import ROOT
 
 ANNOTATIONS = ROOT / "data" / "annotations"
@@ -27,13 +27,16 @@ def test_every_theme_has_100_positives_and_120_have_none(records):
 
 
 def test_every_record_says_where_it_comes_from(records):
-    assert Counter(r.get("source") for r in records).keys() == {"seed", "synthetic"}
-    assert all(r["source"] == "synthetic" for r in records if r["article_id"].startswith("syn-"))
+    assert Counter(r.get("source") for r in records).keys() == source_notes().keys()
+    assert all(r["source"].startswith("synthetic") for r in records if r["article_id"].startswith("syn-"))
 
 
-def test_synthetic_labels_match_the_ingested_synthetic_articles(furniture, records):
+@pytest.mark.parametrize("source", ["synthetic", "synthetic_report"])
+def test_synthetic_labels_match_the_ingested_synthetic_articles(furniture, records, source):
+    """Every labelled paragraph of a collection is one ingestion gives, and none is unlabelled."""
     from pipeline.ingest import ingest
 
-    paragraphs = ingest([(ROOT / "data" / "synthetic" / "articles.jsonl", "synthetic")], furniture).paragraphs
-    synthetic = {r["paragraph_id"] for r in records if r["source"] == "synthetic"}
-    assert synthetic == {p["paragraph_id"] for p in paragraphs}
+    inputs = [(ROOT / i["path"], i["source"]) for i in load_params()["ingest"]["inputs"] if i["source"] == source]
+    paragraphs = ingest(inputs, furniture).paragraphs
+    labelled = {r["paragraph_id"] for r in records if r["source"] == source}
+    assert labelled == {p["paragraph_id"] for p in paragraphs}

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import load_params
 from pipeline.ingest import split_article
 from pipeline.readers import Article
 
@@ -90,7 +91,8 @@ def test_every_annotation_matches_an_ingested_paragraph(seed_result, furniture):
     from pipeline.files import read_jsonl
     from pipeline.ingest import ingest
 
-    synthetic = ingest([(ROOT / "data" / "synthetic" / "articles.jsonl", "synthetic")], furniture)
+    written = [(ROOT / i["path"], i["source"]) for i in load_params()["ingest"]["inputs"] if i["source"] != "seed"]
+    synthetic = ingest(written, furniture)
     assert not synthetic.failures
     ids = {p["paragraph_id"] for p in seed_result.paragraphs + synthetic.paragraphs}
     for file in sorted((ROOT / "data" / "annotations").glob("*.jsonl")):

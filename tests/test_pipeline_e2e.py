@@ -21,7 +21,8 @@ from tests.conftest import ROOT, TINY_BACKBONE
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-COPY = ["dvc.yaml", "configs", "pipeline", "data/raw", "data/annotations", "data/synthetic/articles.jsonl"]
+COPY = ["dvc.yaml", "configs", "pipeline", "data/raw", "data/annotations", "data/synthetic/articles.jsonl",
+        "data/synthetic/report_style.jsonl"]
 
 
 def run(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -61,7 +62,7 @@ def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
     assert metrics["model_kind"] == "phobert" and metrics["fallback_reason"] == ""
     assert metrics["folds"] == 5
     assert metrics["model"]["seed"]["n"] == 41 and metrics["model"]["synthetic"]["n"] > 600
-    assert set(metrics["rules"]) == {"seed", "synthetic", "all"}
+    assert set(metrics["rules"]) == {"seed", "synthetic", "synthetic_report", "all"}
     assert all((project / "reports" / "plots" / f"pr_{label}.csv").exists() for label in LABELS)
     consistency = json.loads((project / "reports" / "consistency.json").read_text())
     assert not any(consistency["errors"].values()) and consistency["counts"]["seed"]["paragraphs"] == 41
@@ -161,6 +162,7 @@ def test_mlflow_models_serve_answers_invocations(project):
 
 def test_antq_run_prints_real_and_synthetic_scores_and_tags_the_raw_articles(project):
     result = run(project, str(BIN / "antq"), "run", "--no-repro")
-    assert "seed (real)" in result.stdout and "rules" in result.stdout and "phobert" in result.stdout
+    assert "seed: real published articles" in " ".join(result.stdout.split())
+    assert "synthetic_report" in result.stdout and "rules" in result.stdout and "phobert" in result.stdout
     tagged = (project / "data" / "tagged" / "raw.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(tagged) == 41

@@ -29,9 +29,10 @@ def test_blank_input_gives_empty_labels_and_zero_scores(tagger, blank):
     assert frame.loc[1, LABELS].sum() > 0
 
 
-def test_thresholds_decide_labels(tagger):
-    scores = np.array([[0.6, 0.4, 0.5, 0.31]])
-    assert tagger.decide(scores) == [["propaganda", "grassroots_models", "recognition"]]
+def test_thresholds_decide_labels_best_first(tagger):
+    scores = np.array([[0.6, 0.4, 0.5, 0.31], [0.31, 0.2, 0.9, 0.35]])
+    assert tagger.decide(scores) == [["propaganda", "grassroots_models", "recognition"],
+                                     ["grassroots_models", "recognition"]]
 
 
 def test_save_load_keeps_kind_thresholds_and_scores(tagger, tmp_path, seed_paragraphs):
