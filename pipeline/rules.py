@@ -31,6 +31,19 @@ class RulesModel:
             return [0.0] * len(self.labels)
         return [float(any(r.search(plain) for r in cues)) for cues in self.cues]
 
+    def cue_hits(self, texts: list[str]) -> np.ndarray:
+        """One 0/1 column per cue pattern (themes in label order), then `future`, `done` and
+        `plan` (future without done). As features they let a classifier weigh every cue on its
+        own, where the rules trust any cue of a theme fully."""
+        rows = []
+        for text in texts:
+            plain = text.replace("_", " ")
+            future = any(r.search(plain) for r in self.future)
+            done = any(r.search(plain) for r in self.done)
+            rows.append([bool(r.search(plain)) for cues in self.cues for r in cues] + [future, done, future and not done])
+        width = sum(map(len, self.cues)) + 3
+        return np.array(rows, dtype=np.float32).reshape(len(texts), width)
+
     def predict_scores(self, segmented: list[str]) -> np.ndarray:
         return np.array([self._row(t) for t in segmented], dtype=np.float32).reshape(len(segmented), len(self.labels))
 

@@ -186,6 +186,10 @@ def evaluate() -> dict[str, Any]:
                     mlflow.log_metrics({f"cmp_{name}_{source}_macro_f1": rep["macro_f1"],
                                         f"cmp_{name}_{source}_macro_f1_lo": rep["macro_f1_ci"][0],
                                         f"cmp_{name}_{source}_macro_f1_hi": rep["macro_f1_ci"][1]})
+                if isinstance(rep, dict) and (gain := rep.get("vs_rules")):
+                    mlflow.log_metrics({f"cmp_{name}_{source}_vs_rules": gain["macro_f1"],
+                                        f"cmp_{name}_{source}_vs_rules_lo": gain["ci"][0],
+                                        f"cmp_{name}_{source}_vs_rules_hi": gain["ci"][1]})
             mlflow.log_metric(f"cmp_{name}_paragraphs_per_second", per_source["paragraphs_per_second"])
         if "rules" in metrics:
             mlflow.log_metrics({f"rules_{s}_macro_f1": r["macro_f1"] for s, r in metrics["rules"].items() if r.get("n")})

@@ -20,8 +20,9 @@ LOGIT_CLIP = 6.0
 
 
 class RuleHits(BaseEstimator, TransformerMixin):
-    """Keyword-rule hits (configs/rules.yaml) as extra features: the cue words carry what
-    annotators look for, and the classifier learns how far to trust each of them."""
+    """Keyword-rule cue hits (configs/rules.yaml) as extra features, one per cue pattern plus
+    the plan flags: the cue words carry what annotators look for, and the classifier learns
+    how far to trust each of them."""
 
     def __init__(self, config: dict[str, Any] | None = None, labels: list[str] | None = None, weight: float = 1.0):
         self.config, self.labels, self.weight = config, labels, weight
@@ -33,7 +34,7 @@ class RuleHits(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, texts) -> sparse.csr_matrix:
-        return sparse.csr_matrix(self.weight * self.rules_.predict_scores(list(texts)))
+        return sparse.csr_matrix(self.weight * self.rules_.cue_hits(list(texts)))
 
 
 def features(params: dict[str, Any], labels: list[str]) -> FeatureUnion:

@@ -26,7 +26,9 @@ def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs,
     table = compare.table(data, outcome, LABELS, params)
     rep = table["tfidf"]["seed"]
     assert rep["n"] == 41 and rep["repeats"] == 2 and rep["macro_f1_ci"][0] <= rep["macro_f1"] <= rep["macro_f1_ci"][1]
-    assert table["rules"]["paragraphs_per_second"] > 0
+    assert table["rules"]["paragraphs_per_second"] > 0 and "vs_rules" not in table["rules"]["seed"]
+    low, high = rep["vs_rules"]["ci"]
+    assert low <= rep["vs_rules"]["macro_f1"] <= high
     md = compare.markdown(table, LABELS, ["phobert"])
     assert "| tfidf | seed | 41 |" in md and "Not run: phobert" in md
     card = render_card({"model_kind": "tfidf"}, {"labelled": 41, "by_source": {"seed": 41}}, {"comparison": table},

@@ -1,8 +1,8 @@
 import numpy as np
 
 from pipeline.config import LABELS
-from pipeline.evaluate import (assign_folds, cross_fitted_predictions, cross_val_scores, repeated_folds, report,
-                               summarize, tune_thresholds)
+from pipeline.evaluate import (assign_folds, cross_fitted_predictions, cross_val_scores, paired_difference,
+                               repeated_folds, report, summarize, tune_thresholds)
 
 ARTICLES = ["s1", "s1", "s2", "s3", "s4", "s5", "y1", "y2", "y2", "y3"]
 SOURCES = ["seed"] * 6 + ["synthetic"] * 4
@@ -87,3 +87,17 @@ def test_summary_intervals_bracket_the_score_and_resample_articles():
     assert summary["articles"] == 10 and summary["per_theme"]["recognition"]["support"] == int(y[:, 3].sum())
     perfect = summarize(y, [y.copy(), y.copy()], groups, LABELS, 200, seed=0)
     assert perfect["macro_f1"] == 1.0 and perfect["macro_f1_ci"] == [1.0, 1.0] and perfect["repeats"] == 2
+
+
+def test_paired_difference_is_zero_for_equal_models_and_clear_for_a_real_gain():
+    rng = np.random.default_rng(5)
+    y = rng.random((120, 4)) < 0.4
+    groups = np.array([f"a{i // 6}" for i in range(120)])
+    noisy = y ^ (rng.random((120, 4)) < 0.25)
+    same = paired_difference(y, [noisy], [noisy.copy()], groups, 300, seed=0)
+    assert same == {"macro_f1": 0.0, "ci": [0.0, 0.0]}
+    better = y ^ (rng.random((120, 4)) < 0.05)
+    gain = paired_difference(y, [better], [noisy], groups, 300, seed=0)
+    own = [summarize(y, [p], groups, LABELS, 300, seed=0)["macro_f1"] for p in (better, noisy)]
+    assert abs(gain["macro_f1"] - (own[0] - own[1])) < 1e-3 and 0 < gain["ci"][0] <= gain["macro_f1"] <= gain["ci"][1]
+    assert paired_difference(y, [noisy], [better], groups, 300, seed=0)["ci"][1] < 0

@@ -21,8 +21,7 @@ from tests.conftest import ROOT, TINY_BACKBONE
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-COPY = ["dvc.yaml", "configs", "pipeline", "data/raw", "data/annotations", "data/synthetic/articles.jsonl",
-        "data/synthetic/report_style.jsonl"]
+COPY = ["dvc.yaml", "configs", "pipeline", "data/raw", "data/annotations", "data/synthetic"]
 
 
 def run(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -48,6 +47,9 @@ def project(tmp_path_factory) -> Path:
     params["model"]["offline_fallback"] = "none"
     params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16, "early_stopping_patience": 0}
     params["evaluate"] |= {"repeats": 1, "bootstrap": 200, "models": ["rules", "tfidf", "phobert", "student"]}
+    # Seed + the first synthetic collection: the plumbing is the same, and the run stays short
+    # however large the written corpus grows (the other labels just match no paragraph here).
+    params["ingest"]["inputs"] = [i for i in params["ingest"]["inputs"] if i["source"] in {"seed", "synthetic"}]
     params_file.write_text(yaml.safe_dump(params, allow_unicode=True))
     run(project, "git", "init", "-q")
     run(project, str(BIN / "dvc"), "init", "-q")
@@ -62,7 +64,7 @@ def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
     assert metrics["model_kind"] == "phobert" and metrics["fallback_reason"] == ""
     assert metrics["folds"] == 5
     assert metrics["model"]["seed"]["n"] == 41 and metrics["model"]["synthetic"]["n"] > 600
-    assert set(metrics["rules"]) == {"seed", "synthetic", "synthetic_report", "all"}
+    assert set(metrics["rules"]) == {"seed", "synthetic", "all"}
     assert all((project / "reports" / "plots" / f"pr_{label}.csv").exists() for label in LABELS)
     consistency = json.loads((project / "reports" / "consistency.json").read_text())
     assert not any(consistency["errors"].values()) and consistency["counts"]["seed"]["paragraphs"] == 41
@@ -98,7 +100,7 @@ def test_registered_model_keeps_the_pyfunc_contract(project):
     assert all(0.0 <= v <= 1.0 for v in out[LABELS].to_numpy().ravel())
     run_tags = mlflow.get_run(json.loads((project / "reports" / "registered.json").read_text())["run_id"])
     assert run_tags.data.tags["model_kind"] == "phobert" and "seed_macro_f1" in run_tags.data.metrics
-    assert "cmp_student_seed_macro_f1_lo" in run_tags.data.metrics
+    assert {"cmp_student_seed_macro_f1_lo", "cmp_tfidf_seed_vs_rules_hi"} <= run_tags.data.metrics.keys()
     logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run_tags.info.run_id)}
     assert {"errors.html", "comparison.md", "model_card"} <= logged
 
@@ -163,6 +165,6 @@ def test_mlflow_models_serve_answers_invocations(project):
 def test_antq_run_prints_real_and_synthetic_scores_and_tags_the_raw_articles(project):
     result = run(project, str(BIN / "antq"), "run", "--no-repro")
     assert "seed: real published articles" in " ".join(result.stdout.split())
-    assert "synthetic_report" in result.stdout and "rules" in result.stdout and "phobert" in result.stdout
+    assert "rules" in result.stdout and "phobert" in result.stdout
     tagged = (project / "data" / "tagged" / "raw.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(tagged) == 41

@@ -18,6 +18,15 @@ def test_future_plans_get_no_theme():
     assert rules().predict_scores([text]).sum() == 0
 
 
+def test_cue_hits_mark_each_cue_and_the_plan_flags():
+    model = rules()
+    hits = model.cue_hits(["Thời gian tới, tiếp tục đẩy mạnh tuyên truyền.", "Công an đã bắt 12 đối tượng."])
+    cues = [p for label in LABELS for p in model.config["themes"][label]]
+    assert hits.shape == (2, len(cues) + 3)
+    assert hits[0, cues.index("tuyên\\s+truyền")] == 1 and hits[0, -3:].tolist() == [1, 0, 1]
+    assert hits[1, :len(cues)].sum() >= 1 and hits[1, -3:].tolist() == [0, 1, 0]
+
+
 def test_rules_save_and_load(tmp_path):
     model = rules()
     model.save(tmp_path)
