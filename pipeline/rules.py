@@ -40,7 +40,8 @@ class RulesModel:
             plain = text.replace("_", " ")
             future = any(r.search(plain) for r in self.future)
             done = any(r.search(plain) for r in self.done)
-            rows.append([bool(r.search(plain)) for cues in self.cues for r in cues] + [future, done, future and not done])
+            hits = [bool(r.search(plain)) for cues in self.cues for r in cues]
+            rows.append([*hits, future, done, future and not done])
         width = sum(map(len, self.cues)) + 3
         return np.array(rows, dtype=np.float32).reshape(len(texts), width)
 

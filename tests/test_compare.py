@@ -35,4 +35,5 @@ def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs,
                        LABELS, dict.fromkeys(LABELS, 0.5), "models:/x/1",
                        [{"source": "seed", "missed": ["recognition"], "extra": []}])
     assert "41 seed" in card and f"{rep['macro_f1']:.3f} [{rep['macro_f1_ci'][0]:.2f}" in card
+    assert "Against the keyword rules on real paragraphs" in card
     assert "## Known failure modes" in card and "recognition 1" in card and "## Intended use" in card
