@@ -193,11 +193,15 @@ def print_scores(metrics: dict) -> None:
     table.add_column("model")
     for source in sources:
         table.add_column(source, justify="right")
+    table.add_column("seed vs rules", justify="right")
     for name, by_source in metrics["comparison"].items():
         cells = [f"{r['macro_f1']:.3f} [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]"
                  if (r := by_source.get(source)) and r.get("n") else "—" for source in sources]
+        gain = by_source.get("seed", {}).get("vs_rules")
+        cells.append(f"{gain['macro_f1']:+.3f} [{gain['ci'][0]:+.2f}, {gain['ci'][1]:+.2f}]" if gain else "—")
         table.add_row(name, *cells)
-    Console().print(table)
+    out = Console()
+    (out if out.is_terminal else Console(width=120)).print(table)  # logs and pipes get the whole table
 
 
 @app.command()

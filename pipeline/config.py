@@ -50,6 +50,17 @@ def source_notes() -> dict[str, str]:
     return dict(sorted(notes.items(), key=lambda item: item[0] != "seed"))
 
 
+def project_relative(file: str | Path | None) -> str | None:
+    """A file inside the project as a path from its root: stage outputs then do not depend on
+    where the project was cloned, so DVC hashes agree between machines."""
+    if file is None:
+        return None
+    try:
+        return Path(file).resolve().relative_to(ROOT.resolve()).as_posix()
+    except ValueError:
+        return str(file)
+
+
 def path(relative: str | Path) -> Path:
     """Resolve a path from params against the project root (the folder DVC runs in)."""
     p = Path(relative)

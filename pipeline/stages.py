@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import LABELS, load_params, load_yaml, path
+from pipeline.config import LABELS, load_params, load_yaml, path, project_relative
 from pipeline.files import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,8 @@ def ingest() -> dict[str, Any]:
     furniture = Furniture.from_config(load_yaml(Path(params["furniture"]).name))
     result = run_ingest([(path(i["path"]), i["source"]) for i in params["inputs"]], furniture)
     out = path(params["out_dir"])
-    write_jsonl(out / "paragraphs.jsonl", result.paragraphs)
-    write_jsonl(out / "dropped.jsonl", result.dropped)
-    write_jsonl(out / "failures.jsonl", result.failures)
+    for rows, name in ((result.paragraphs, "paragraphs"), (result.dropped, "dropped"), (result.failures, "failures")):
+        write_jsonl(out / f"{name}.jsonl", [row | {"file": project_relative(row["file"])} for row in rows])
     for failure in result.failures:
         log.error("skipped %s", failure["reason"])
     summary = result.summary()

@@ -165,6 +165,6 @@ def test_mlflow_models_serve_answers_invocations(project):
 def test_antq_run_prints_real_and_synthetic_scores_and_tags_the_raw_articles(project):
     result = run(project, str(BIN / "antq"), "run", "--no-repro")
     assert "seed: real published articles" in " ".join(result.stdout.split())
-    assert "rules" in result.stdout and "phobert" in result.stdout
+    assert "seed vs rules" in result.stdout and "phobert" in result.stdout
     tagged = (project / "data" / "tagged" / "raw.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(tagged) == 41
