@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.compare import gain_cell
 from pipeline.config import source_notes
 
 FAILURE_MODES = [
@@ -58,8 +59,8 @@ def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, 
     if gain:
         low, high = gain["ci"]
         verdict = "a clear gain" if low > 0 else "a clear loss" if high < 0 else "no clear difference"
-        lines += ["", f"Against the keyword rules on real paragraphs (paired, same folds): {gain['macro_f1']:+.3f} "
-                      f"[{gain['ci'][0]:+.2f}, {gain['ci'][1]:+.2f}] macro-F1 — {verdict}."]
+        lines += ["", f"Against the keyword rules on real paragraphs (paired, same folds): {gain_cell(gain)} "
+                      f"macro-F1 — {verdict}."]
     lines += ["", "Thresholds: " + ", ".join(f"{l} {t:.2f}" for l, t in thresholds.items()), "",
               "## Known failure modes", ""]
     lines += [f"- {mode}" for mode in FAILURE_MODES]

@@ -185,6 +185,8 @@ def rules(
 def print_scores(metrics: dict) -> None:
     """Macro-F1 of every compared model, one column per data source (real first), so nobody
     reads a synthetic score as the real one."""
+    from pipeline.compare import gain_cell
+
     if metrics["fallback_reason"]:
         console.print(f"[yellow]trained {metrics['model_kind']} instead of PhoBERT[/]: {metrics['fallback_reason']}")
     sources = source_notes()
@@ -197,9 +199,7 @@ def print_scores(metrics: dict) -> None:
     for name, by_source in metrics["comparison"].items():
         cells = [f"{r['macro_f1']:.3f} [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]"
                  if (r := by_source.get(source)) and r.get("n") else "—" for source in sources]
-        gain = by_source.get("seed", {}).get("vs_rules")
-        cells.append(f"{gain['macro_f1']:+.3f} [{gain['ci'][0]:+.2f}, {gain['ci'][1]:+.2f}]" if gain else "—")
-        table.add_row(name, *cells)
+        table.add_row(name, *cells, gain_cell(by_source.get("seed", {}).get("vs_rules")))
     out = Console()
     (out if out.is_terminal else Console(width=120)).print(table)  # logs and pipes get the whole table
 

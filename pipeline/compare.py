@@ -141,9 +141,8 @@ def markdown(result: dict[str, Any], labels: list[str], skipped: list[str], note
         for source, rep in per_source.items():
             if source == "paragraphs_per_second" or not rep.get("n"):
                 continue
-            gain = rep.get("vs_rules")
             cells = [name, source, str(rep["n"]), _interval(rep["macro_f1"], rep["macro_f1_ci"]),
-                     f"{gain['macro_f1']:+.3f} [{gain['ci'][0]:+.2f}, {gain['ci'][1]:+.2f}]" if gain else "—",
+                     gain_cell(rep.get("vs_rules")),
                      *(_interval(rep["per_theme"][l]["f1"], rep["per_theme"][l]["ci"]) for l in labels),
                      f"{per_source['paragraphs_per_second']:,.0f}"]
             lines.append("| " + " | ".join(cells) + " |")
@@ -152,6 +151,11 @@ def markdown(result: dict[str, Any], labels: list[str], skipped: list[str], note
     if note:
         lines += ["", note]
     return "\n".join(lines) + "\n"
+
+
+def gain_cell(gain: dict[str, Any] | None) -> str:
+    """A paired difference to the rules as `+0.013 [-0.10, +0.06]`, or a dash without one."""
+    return f"{gain['macro_f1']:+.3f} [{gain['ci'][0]:+.2f}, {gain['ci'][1]:+.2f}]" if gain else "—"
 
 
 def _interval(value: float, ci: list[float]) -> str:

@@ -111,11 +111,10 @@ def paired_difference(y: np.ndarray, preds: list[np.ndarray], baseline: list[np.
     before their difference is noise; a gain is clear only when this interval excludes 0."""
     ids = sorted(set(groups.tolist()))
     weights = _boot_weights(len(ids), n_boot, seed)
-    macro = [_f1s(np.einsum("ba,akl->bkl", weights, sum(_counts(y, p, groups, ids) for p in ps))).mean(1)
-             for ps in (preds, baseline)]
-    point = np.mean([_f1s(_counts(y, a, groups, ids).sum(0)).mean() - _f1s(_counts(y, b, groups, ids).sum(0)).mean()
-                     for a, b in zip(preds, baseline)])
-    low, high = np.percentile(macro[0] - macro[1], [2.5, 97.5])
+    counts = [[_counts(y, p, groups, ids) for p in ps] for ps in (preds, baseline)]
+    boot = [_f1s(np.einsum("ba,akl->bkl", weights, sum(c))).mean(1) for c in counts]
+    point = np.mean([_f1s(a.sum(0)).mean() - _f1s(b.sum(0)).mean() for a, b in zip(*counts)])
+    low, high = np.percentile(boot[0] - boot[1], [2.5, 97.5])
     return {"macro_f1": round(float(point), 4), "ci": [round(float(low), 4), round(float(high), 4)]}
 
 

@@ -25,12 +25,6 @@ class RulesModel:
         self.future = [re.compile(p, flags) for p in config.get("future", [])]
         self.done = [re.compile(p, flags) for p in config.get("done", [])]
 
-    def _row(self, text: str) -> list[float]:
-        plain = text.replace("_", " ")
-        if any(r.search(plain) for r in self.future) and not any(r.search(plain) for r in self.done):
-            return [0.0] * len(self.labels)
-        return [float(any(r.search(plain) for r in cues)) for cues in self.cues]
-
     def cue_hits(self, texts: list[str]) -> np.ndarray:
         """One 0/1 column per cue pattern (themes in label order), then `future`, `done` and
         `plan` (future without done). As features they let a classifier weigh every cue on its
@@ -46,7 +40,12 @@ class RulesModel:
         return np.array(rows, dtype=np.float32).reshape(len(texts), width)
 
     def predict_scores(self, segmented: list[str]) -> np.ndarray:
-        return np.array([self._row(t) for t in segmented], dtype=np.float32).reshape(len(segmented), len(self.labels))
+        """1 for a theme when any of its cues fires, unless the paragraph is a plan."""
+        hits = self.cue_hits(segmented)
+        groups = np.split(hits[:, :-3], np.cumsum([len(cues) for cues in self.cues])[:-1], axis=1)
+        scores = np.stack([group.any(axis=1) for group in groups], axis=1).astype(np.float32)
+        scores[hits[:, -1] == 1] = 0.0
+        return scores
 
     def save(self, folder: Path) -> None:
         (folder / FILE).write_text(json.dumps({"config": self.config, "labels": self.labels},
