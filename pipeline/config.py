@@ -50,6 +50,12 @@ def source_notes() -> dict[str, str]:
     return dict(sorted(notes.items(), key=lambda item: item[0] != "seed"))
 
 
+def ingest_inputs(sources: set[str] | None = None) -> list[tuple[Path, str]]:
+    """(location, source) of every input in `ingest.inputs`, or of those `sources` only."""
+    return [(path(i["path"]), i["source"]) for i in load_params()["ingest"]["inputs"]
+            if sources is None or i["source"] in sources]
+
+
 def project_relative(file: str | Path | None) -> str | None:
     """A file inside the project as a path from its root: stage outputs then do not depend on
     where the project was cloned, so DVC hashes agree between machines."""

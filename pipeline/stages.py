@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import LABELS, load_params, load_yaml, path, project_relative
+from pipeline.config import LABELS, ingest_inputs, load_params, load_yaml, path, project_relative
 from pipeline.files import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def ingest() -> dict[str, Any]:
 
     params = load_params()["ingest"]
     furniture = Furniture.from_config(load_yaml(Path(params["furniture"]).name))
-    result = run_ingest([(path(i["path"]), i["source"]) for i in params["inputs"]], furniture)
+    result = run_ingest(ingest_inputs(), furniture)
     out = path(params["out_dir"])
     for rows, name in ((result.paragraphs, "paragraphs"), (result.dropped, "dropped"), (result.failures, "failures")):
         write_jsonl(out / f"{name}.jsonl", [row | {"file": project_relative(row["file"])} for row in rows])

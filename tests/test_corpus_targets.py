@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.config import LABELS, load_params, source_notes
+from pipeline.config import LABELS, ingest_inputs, source_notes
 from tests.conftest import ROOT
 
 ANNOTATIONS = ROOT / "data" / "annotations"
@@ -36,7 +36,6 @@ def test_synthetic_labels_match_the_ingested_synthetic_articles(furniture, recor
     """Every labelled paragraph of a collection is one ingestion gives, and none is unlabelled."""
     from pipeline.ingest import ingest
 
-    inputs = [(ROOT / i["path"], i["source"]) for i in load_params()["ingest"]["inputs"] if i["source"] == source]
-    paragraphs = ingest(inputs, furniture).paragraphs
+    paragraphs = ingest(ingest_inputs({source}), furniture).paragraphs
     labelled = {r["paragraph_id"] for r in records if r["source"] == source}
     assert labelled == {p["paragraph_id"] for p in paragraphs}

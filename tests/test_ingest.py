@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import load_params
+from pipeline.config import ingest_inputs
 from pipeline.ingest import split_article
 from pipeline.readers import Article
 
@@ -91,8 +91,7 @@ def test_every_annotation_matches_an_ingested_paragraph(seed_result, furniture):
     from pipeline.files import read_jsonl
     from pipeline.ingest import ingest
 
-    written = [(ROOT / i["path"], i["source"]) for i in load_params()["ingest"]["inputs"] if i["source"] != "seed"]
-    synthetic = ingest(written, furniture)
+    synthetic = ingest([i for i in ingest_inputs() if i[1] != "seed"], furniture)
     assert not synthetic.failures
     ids = {p["paragraph_id"] for p in seed_result.paragraphs + synthetic.paragraphs}
     for file in sorted((ROOT / "data" / "annotations").glob("*.jsonl")):
