@@ -60,7 +60,7 @@ def measure(name: str, work, n: int, results: list) -> object:
 
 
 def corpus_paragraphs(furniture) -> list[str]:
-    from pipeline.ingest import ingest
+    from pipeline.data.ingest import ingest
 
     result = ingest([(ROOT / "data" / "raw", "seed"), (ROOT / "data" / "synthetic" / "articles.jsonl", "synthetic")],
                     furniture)
@@ -78,11 +78,11 @@ def sample(pool: list[str], n: int, long_share: float, rng: random.Random) -> li
 
 
 def build_base_model(pool: list[str], folder: Path, layers: int, vocab: int):
-    """Tokenizer files learned as `pipeline.backbone` does, the vocabulary padded to PhoBERT's
+    """Tokenizer files learned as `pipeline.models.backbone` does, the vocabulary padded to PhoBERT's
     size, and a randomly initialised PhoBERT-base-shaped classifier."""
     from transformers import PhobertTokenizer, RobertaConfig, RobertaForSequenceClassification
 
-    from pipeline.backbone import build_small_backbone
+    from pipeline.models.backbone import build_small_backbone
     from pipeline.text import segment
 
     small = {"bpe_merges": 8000, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1,
@@ -128,7 +128,7 @@ def agreement(a: list[list[str]], b: list[list[str]]) -> float:
 
 
 def tag_end_to_end(tagger, texts: list[str], furniture, folder: Path) -> int:
-    from pipeline.tag import TagOptions, tag
+    from pipeline.tagging.tag import TagOptions, tag
 
     source = folder / f"in-{len(texts)}.jsonl"
     source.write_text("".join(json.dumps({"id": f"a{i}", "text": t}, ensure_ascii=False) + "\n"
@@ -149,9 +149,9 @@ def main() -> None:
     parser.add_argument("--no-int8", action="store_true")
     args = parser.parse_args()
 
-    from pipeline.ingest import Furniture
-    from pipeline.phobert import PhobertModel
-    from pipeline.tagger import Tagger
+    from pipeline.data.ingest import Furniture
+    from pipeline.models.transformer import PhobertModel
+    from pipeline.tagging.tagger import Tagger
     from pipeline.text import segment
 
     torch.set_num_threads(args.threads)
@@ -205,8 +205,8 @@ def main() -> None:
 
 def rule_labels(pool: list[str]) -> np.ndarray:
     """Keyword-rule labels for the corpus paragraphs: something realistic to fit on."""
-    from pipeline.rules import RulesModel
-    from pipeline.tagger import Tagger
+    from pipeline.models.rules import RulesModel
+    from pipeline.tagging.tagger import Tagger
 
     y = Tagger(RulesModel(load_yaml("rules.yaml"), LABELS), LABELS).scores(pool) >= 0.5
     y[: len(LABELS)] = np.eye(len(LABELS), dtype=bool)  # every theme needs a positive to fit
@@ -216,10 +216,10 @@ def rule_labels(pool: list[str]) -> np.ndarray:
 def trained_int8_agreement(pool: list[str], y: np.ndarray, texts: list[str], folder: Path) -> float:
     """int8 vs fp32 labels of a *trained* PhoBERT (the project's small backbone, fitted on the
     corpus): random weights cannot say whether quantisation changes decisions."""
-    from pipeline.backbone import build_small_backbone
+    from pipeline.models.backbone import build_small_backbone
     from pipeline.config import load_params
-    from pipeline.phobert import PhobertModel
-    from pipeline.tagger import Tagger
+    from pipeline.models.transformer import PhobertModel
+    from pipeline.tagging.tagger import Tagger
     from pipeline.text import segment
 
     params = load_params()
@@ -236,9 +236,9 @@ def trained_int8_agreement(pool: list[str], y: np.ndarray, texts: list[str], fol
 def train_tfidf(pool: list[str], y: np.ndarray):
     """A TF-IDF tagger fitted on keyword-rule labels: only its speed is measured."""
     from pipeline.config import load_params
-    from pipeline.tagger import Tagger
+    from pipeline.tagging.tagger import Tagger
     from pipeline.text import segment
-    from pipeline.tfidf import TfidfModel
+    from pipeline.models.tfidf import TfidfModel
 
     return Tagger(TfidfModel.fit([segment(t) for t in pool], y, load_params()["tfidf"], 0, LABELS), LABELS)
 

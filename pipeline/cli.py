@@ -82,7 +82,7 @@ def backbone_build(out: Annotated[Optional[Path], typer.Option(help="output fold
     """Build the small PhoBERT-architecture backbone from the corpus (run `dvc repro corpus` first)."""
     from datasets import load_from_disk
 
-    from pipeline.backbone import build_small_backbone
+    from pipeline.models.backbone import build_small_backbone
 
     params = load_params()
     dataset_dir = path(params["corpus"]["out_dir"]) / "dataset"
@@ -141,8 +141,8 @@ def tag(
 ) -> None:
     """Tag every paragraph of the inputs with its themes."""
     if engine is Engine.spark:
-        from pipeline.ingest import Furniture
-        from pipeline.spark import tag_spark
+        from pipeline.data.ingest import Furniture
+        from pipeline.tagging.spark import tag_spark
 
         furniture = Furniture.from_config(load_yaml("furniture.yaml"))
         counts = tag_spark([str(p) for p in paths], str(out), model, LABELS, furniture, master)
@@ -151,15 +151,15 @@ def tag(
             console.print(f"[red]{counts['errors']} bad record(s)[/], see {out}.errors")
             raise typer.Exit(1)
         return
-    from pipeline.tag import TagOptions, load_model
+    from pipeline.tagging.tag import TagOptions, load_model
 
     options = TagOptions(batch_size, chunk_size, min_score, top_k, fmt.value, resume)
     tag_and_report(paths, out, load_model(model, int8, threads), keep_going, options)
 
 
 def tag_and_report(paths: list[Path], out: Path, model, keep_going: bool, options=None) -> None:
-    from pipeline.ingest import Furniture
-    from pipeline.tag import tag as run_tag
+    from pipeline.data.ingest import Furniture
+    from pipeline.tagging.tag import tag as run_tag
 
     furniture = Furniture.from_config(load_yaml("furniture.yaml"))
     report = run_tag(paths, out, model, LABELS, furniture, options)
@@ -177,7 +177,7 @@ def rules(
     keep_going: Annotated[bool, typer.Option(help="exit 0 even when some input failed")] = False,
 ) -> None:
     """Tag like `antq tag`, with the keyword rules of configs/rules.yaml instead of a model."""
-    from pipeline.rules import rules_tagger
+    from pipeline.tagging.tagger import rules_tagger
 
     tag_and_report(paths, out, rules_tagger(LABELS), keep_going)
 
@@ -185,7 +185,7 @@ def rules(
 def print_scores(metrics: dict) -> None:
     """Macro-F1 of every compared model, one column per data source (real first), so nobody
     reads a synthetic score as the real one."""
-    from pipeline.compare import gain_cell
+    from pipeline.evaluation.compare import gain_cell
 
     if metrics["fallback_reason"]:
         console.print(f"[yellow]trained {metrics['model_kind']} instead of PhoBERT[/]: {metrics['fallback_reason']}")
@@ -218,8 +218,8 @@ def run(repro: Annotated[bool, typer.Option(help="run `dvc repro` first")] = Tru
 
 
 def pool(paths: Optional[list[Path]]) -> list[dict]:
-    from pipeline.annotate import unlabelled_pool
-    from pipeline.ingest import Furniture
+    from pipeline.data.annotate import unlabelled_pool
+    from pipeline.data.ingest import Furniture
 
     try:
         rows, total = unlabelled_pool(paths or [], load_params(), LABELS, Furniture.from_config(load_yaml("furniture.yaml")))
@@ -240,8 +240,8 @@ def annotate_export(
     model: Annotated[str, typer.Option(help="model for pre-annotations; keyword rules when it does not exist")] = "models/tagger",
 ) -> None:
     """Unlabelled paragraphs as a CSV and as Label Studio tasks with pre-annotations."""
-    from pipeline.annotate import export, predict
-    from pipeline.predictor import load_predictor
+    from pipeline.data.annotate import export, predict
+    from pipeline.tagging.predictor import load_predictor
 
     predictor, name = load_predictor(model, LABELS)
     rows = predict(pool(paths), predictor, LABELS)
@@ -256,8 +256,8 @@ def annotate_import(
     paragraphs: Annotated[Optional[list[Path]], typer.Option(help="known paragraphs (default: the ingested ones)")] = None,
 ) -> None:
     """Labels back into data/annotations/, all validated before anything is written."""
-    from pipeline.annotate import existing_annotations, import_labels
-    from pipeline.annotations import AnnotationError
+    from pipeline.data.annotate import existing_annotations, import_labels
+    from pipeline.data.annotations import AnnotationError
     from pipeline.files import read_jsonl
 
     params = load_params()
@@ -283,10 +283,10 @@ def suggest(
     diversity: Annotated[float, typer.Option(min=0.0, max=1.0, help="0: uncertainty only; 1: variety only")] = 0.3,
 ) -> None:
     """The next paragraphs to label: where the model is least sure, spread over articles."""
-    from pipeline.annotate import csv_text, predict
+    from pipeline.data.annotate import csv_text, predict
     from pipeline.files import atomic_write, write_jsonl
-    from pipeline.predictor import load_predictor, thresholds_of
-    from pipeline.suggest import suggest as rank
+    from pipeline.tagging.predictor import load_predictor, thresholds_of
+    from pipeline.data.suggest import suggest as rank
 
     try:
         predictor, _ = load_predictor(model, LABELS, rules_fallback=False)

@@ -30,7 +30,7 @@ def mlflow_run(params: dict[str, Any], run_id: str | None = None):
 
 
 def ingest() -> dict[str, Any]:
-    from pipeline.ingest import Furniture, ingest as run_ingest
+    from pipeline.data.ingest import Furniture, ingest as run_ingest
 
     params = load_params()["ingest"]
     furniture = Furniture.from_config(load_yaml(Path(params["furniture"]).name))
@@ -46,8 +46,8 @@ def ingest() -> dict[str, Any]:
 
 
 def corpus() -> dict[str, Any]:
-    from pipeline.annotations import annotation_files, read_annotations
-    from pipeline.corpus import build
+    from pipeline.data.annotations import annotation_files, read_annotations
+    from pipeline.data.corpus import build
 
     params = load_params()
     paragraphs = read_jsonl(path(params["ingest"]["out_dir"]) / "paragraphs.jsonl")
@@ -60,7 +60,7 @@ def corpus() -> dict[str, Any]:
 
 
 def check() -> dict[str, Any]:
-    from pipeline.consistency import check as run_check, error_messages
+    from pipeline.data.consistency import check as run_check, error_messages
 
     params = load_params()
     data, _ = _labelled(params)
@@ -102,8 +102,8 @@ def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def train() -> dict[str, Any]:
-    from pipeline.tagger import Tagger
-    from pipeline.train import checkpoint_folder, fit, model_info, resolve_kind
+    from pipeline.tagging.tagger import Tagger
+    from pipeline.models.train import checkpoint_folder, fit, model_info, resolve_kind
 
     params = load_params()
     data, targets = _labelled(params)
@@ -133,11 +133,11 @@ def train() -> dict[str, Any]:
 
 
 def evaluate() -> dict[str, Any]:
-    from pipeline import compare
-    from pipeline import evaluate as ev
-    from pipeline.errors import error_rows, render_html
-    from pipeline.plots import write_pr_plots
-    from pipeline.train import resolve_kind
+    from pipeline.evaluation import compare
+    from pipeline.evaluation import metrics as ev
+    from pipeline.evaluation.errors import error_rows, render_html
+    from pipeline.evaluation.plots import write_pr_plots
+    from pipeline.models.train import resolve_kind
 
     params = load_params()
     splits = _splits(params)
@@ -207,9 +207,9 @@ def _unlabelled(splits) -> list[tuple[str, str]]:
 def register() -> str:
     import pandas as pd
 
-    from pipeline.card import render_card
-    from pipeline.register import log_and_register, save_local
-    from pipeline.tagger import Tagger
+    from pipeline.evaluation.card import render_card
+    from pipeline.tagging.register import log_and_register, save_local
+    from pipeline.tagging.tagger import Tagger
 
     params = load_params()
     tagger = Tagger.load(path("models/trained"))

@@ -19,14 +19,14 @@ TINY_BACKBONE = {"bpe_merges": 800, "hidden_size": 32, "num_hidden_layers": 1,
 
 @pytest.fixture(scope="session")
 def furniture():
-    from pipeline.ingest import Furniture
+    from pipeline.data.ingest import Furniture
 
     return Furniture.from_config(load_yaml("furniture.yaml"))
 
 
 @pytest.fixture(scope="session")
 def seed_result(furniture):
-    from pipeline.ingest import ingest
+    from pipeline.data.ingest import ingest
 
     return ingest([(ROOT / "data" / "raw", "seed")], furniture)
 
@@ -38,14 +38,14 @@ def seed_paragraphs(seed_result):
 
 @pytest.fixture(scope="session")
 def seed_gold():
-    from pipeline.annotations import read_annotations
+    from pipeline.data.annotations import read_annotations
 
     return read_annotations([ROOT / "data" / "annotations" / "seed.jsonl"], LABELS)
 
 
 @pytest.fixture(scope="session")
 def small_backbone(tmp_path_factory, seed_paragraphs) -> Path:
-    from pipeline.backbone import build_small_backbone
+    from pipeline.models.backbone import build_small_backbone
     from pipeline.text import segment
 
     texts = [segment(p["text"]) for p in seed_paragraphs]
@@ -60,9 +60,9 @@ def tfidf_pyfunc(tmp_path_factory, seed_paragraphs, seed_gold) -> Path:
     import pandas as pd
 
     from pipeline.config import load_params
-    from pipeline.register import save_local
-    from pipeline.tagger import Tagger
-    from pipeline.tfidf import TfidfModel
+    from pipeline.tagging.register import save_local
+    from pipeline.tagging.tagger import Tagger
+    from pipeline.models.tfidf import TfidfModel
     from pipeline.text import segment
 
     texts = [segment(p["text"]) for p in seed_paragraphs]

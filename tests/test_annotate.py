@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from pipeline.annotate import export, import_labels, predict, read_paragraphs
-from pipeline.annotations import AnnotationError, read_annotations
+from pipeline.data.annotate import export, import_labels, predict, read_paragraphs
+from pipeline.data.annotations import AnnotationError, read_annotations
 from pipeline.config import LABELS
-from pipeline.labelstudio import labelling_config
-from pipeline.rules import rules_tagger
+from pipeline.data.labelstudio import labelling_config
+from pipeline.tagging.tagger import rules_tagger
 from pipeline.text import paragraph_id
 
 TRICKY = 'Trưởng Công an xã nói: "Người dân, nhất là thanh niên, đã hưởng ứng; cảm ơn!" (ảnh: Hà)'

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.annotations import AnnotationError, annotation_files, read_annotations
+from pipeline.data.annotations import AnnotationError, annotation_files, read_annotations
 from pipeline.config import LABELS
 
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.backbone import BackboneUnavailable, _apply, load_backbone
+from pipeline.models.backbone import BackboneUnavailable, _apply, load_backbone
 from pipeline.config import LABELS
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 
-from pipeline import compare
-from pipeline.card import render_card
+from pipeline.evaluation import compare
+from pipeline.evaluation.card import render_card
 from pipeline.config import LABELS, load_params
 from pipeline.text import segment
 

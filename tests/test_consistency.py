@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline.config import LABELS, load_params
-from pipeline.consistency import check, error_messages, jaccard, label_conflicts, near_duplicates, shingles
+from pipeline.data.consistency import check, error_messages, jaccard, label_conflicts, near_duplicates, shingles
 
 PARAMS = load_params()["check"] | {"targets": {"labelled": 3, "positives_per_theme": 1, "no_theme": 1}}
 BASE = "Công an huyện Bát Xát đã khám phá 12 vụ án, bắt 20 đối tượng trong năm 2019 nhờ nguồn tin của quần chúng."
@@ -54,9 +54,9 @@ def test_check_stage_exits_non_zero_and_writes_the_report(tmp_path, monkeypatch)
     from typer.testing import CliRunner
 
     from pipeline import config
-    from pipeline.annotations import Annotation
+    from pipeline.data.annotations import Annotation
     from pipeline.cli import app
-    from pipeline.corpus import build
+    from pipeline.data.corpus import build
 
     monkeypatch.setattr(config, "ROOT", tmp_path)
     rows = [row("seedpara", "s1", BASE, ["crime_outcomes"], "seed"),

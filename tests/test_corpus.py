@@ -1,6 +1,6 @@
-from pipeline.annotations import Annotation
+from pipeline.data.annotations import Annotation
 from pipeline.config import LABELS
-from pipeline.corpus import build, join
+from pipeline.data.corpus import build, join
 
 PARAGRAPHS = [
     {"paragraph_id": "a", "article_id": "x", "paragraph_index": 0, "text": "Công an xã bắt 2 đối tượng.", "source": "seed"},

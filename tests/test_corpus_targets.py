@@ -34,7 +34,7 @@ def test_every_record_says_where_it_comes_from(records):
 @pytest.mark.parametrize("source", ["synthetic", "synthetic_report"])
 def test_synthetic_labels_match_the_ingested_synthetic_articles(furniture, records, source):
     """Every labelled paragraph of a collection is one ingestion gives, and none is unlabelled."""
-    from pipeline.ingest import ingest
+    from pipeline.data.ingest import ingest
 
     paragraphs = ingest(ingest_inputs({source}), furniture).paragraphs
     labelled = {r["paragraph_id"] for r in records if r["source"] == source}

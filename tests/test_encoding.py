@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.encoding import MOJIBAKE, ReadError, decode, looks_vietnamese, repair_mojibake
+from pipeline.data.encoding import MOJIBAKE, ReadError, decode, looks_vietnamese, repair_mojibake
 
 TEXT = "Công an xã Hòa Bình đã bắt 3 đối tượng trộm cắp tài sản. ĐẢM BẢO AN NINH TRẬT TỰ Ở CƠ SỞ"
 

@@ -3,7 +3,7 @@ import re
 import numpy as np
 
 from pipeline.config import LABELS
-from pipeline.errors import error_rows, misclassified, render_html, sentences
+from pipeline.evaluation.errors import error_rows, misclassified, render_html, sentences
 
 
 def rows(n):

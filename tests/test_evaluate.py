@@ -1,7 +1,7 @@
 import numpy as np
 
 from pipeline.config import LABELS
-from pipeline.evaluate import (assign_folds, cross_fitted_predictions, cross_val_scores, paired_difference,
+from pipeline.evaluation.metrics import (assign_folds, cross_fitted_predictions, cross_val_scores, paired_difference,
                                repeated_folds, report, summarize, tune_thresholds)
 
 ARTICLES = ["s1", "s1", "s2", "s3", "s4", "s5", "y1", "y2", "y2", "y3"]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pipeline.finetune import grouped_validation, paragraph_macro_f1, positive_weights, precision_flags
+from pipeline.models.finetune import grouped_validation, paragraph_macro_f1, positive_weights, precision_flags
 
 
 def test_validation_holds_out_whole_articles_and_keeps_one_per_source():

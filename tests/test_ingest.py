@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import ingest_inputs
-from pipeline.ingest import split_article
-from pipeline.readers import Article
+from pipeline.data.ingest import split_article
+from pipeline.data.readers import Article
 
 # Per seed file: paragraphs kept, and exactly the lines that must be dropped (by rule).
 SEED_EXPECTATIONS = {
@@ -89,7 +89,7 @@ def test_every_annotation_matches_an_ingested_paragraph(seed_result, furniture):
     """Labels are keyed by paragraph id: a change of splitting, normalising or furniture that
     loses or alters an annotated paragraph would silently drop its label from the corpus."""
     from pipeline.files import read_jsonl
-    from pipeline.ingest import ingest
+    from pipeline.data.ingest import ingest
 
     synthetic = ingest([i for i in ingest_inputs() if i[1] != "seed"], furniture)
     assert not synthetic.failures
@@ -110,7 +110,7 @@ FAILURES = {"empty.txt": "file is empty", "zeros.txt": "binary data", "tcvn3.txt
 
 @pytest.fixture(scope="module")
 def fixture_result(furniture):
-    from pipeline.ingest import ingest
+    from pipeline.data.ingest import ingest
 
     return ingest([(FIXTURES, "fixture")], furniture)
 
@@ -266,7 +266,7 @@ def test_every_input_line_ends_up_in_a_paragraph_or_in_the_dropped_lines(furnitu
                  st.builds(lambda t: json.dumps({"id": 1, "text": t}).encode(), st.text(max_size=100))),
        st.sampled_from([".txt", ".html", ".jsonl", ".csv"]))
 def test_ingestion_never_raises_on_arbitrary_bytes(furniture, raw, suffix):
-    from pipeline.ingest import ingest
+    from pipeline.data.ingest import ingest
 
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / f"input{suffix}"

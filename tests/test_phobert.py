@@ -6,8 +6,8 @@ import torch
 from transformers import TrainerCallback
 
 from pipeline.config import LABELS, load_params
-from pipeline.phobert import PhobertModel
-from pipeline.tagger import Tagger
+from pipeline.models.transformer import PhobertModel
+from pipeline.tagging.tagger import Tagger
 from pipeline.text import segment
 
 TRAIN = load_params()["phobert"] | {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0,

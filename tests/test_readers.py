@@ -5,8 +5,8 @@ import unicodedata
 
 import pytest
 
-from pipeline.readers import ReadError, decode, discover, read_any, read_file
-from pipeline.webpage import HtmlRules, parse_page
+from pipeline.data.readers import ReadError, decode, discover, read_any, read_file
+from pipeline.data.webpage import HtmlRules, parse_page
 
 TEXT = "Công an xã Hòa Bình đã bắt 3 đối tượng trộm cắp tài sản."
 TONES = "\u0300\u0301\u0303\u0309\u0323"

@@ -1,5 +1,5 @@
 from pipeline.config import LABELS, load_yaml
-from pipeline.rules import RulesModel
+from pipeline.models.rules import RulesModel
 
 
 def rules():

@@ -10,8 +10,8 @@ import pytest
 
 from pipeline.config import LABELS
 from pipeline.files import read_jsonl
-from pipeline.spark import tag_spark
-from pipeline.tag import TagOptions, tag
+from pipeline.tagging.spark import tag_spark
+from pipeline.tagging.tag import TagOptions, tag
 
 pytestmark = pytest.mark.slow
 

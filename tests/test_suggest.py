@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from pipeline.annotate import predict
+from pipeline.data.annotate import predict
 from pipeline.config import LABELS
-from pipeline.predictor import thresholds_of
-from pipeline.suggest import pick, suggest, uncertainty
-from pipeline.tagger import Tagger
+from pipeline.tagging.predictor import thresholds_of
+from pipeline.data.suggest import pick, suggest, uncertainty
+from pipeline.tagging.tagger import Tagger
 from pipeline.text import normalize_text, segment
 
 THRESHOLDS = {"propaganda": 0.5, "crime_outcomes": 0.3, "grassroots_models": 0.5, "recognition": 0.7}

@@ -11,8 +11,8 @@ import pytest
 
 from pipeline.config import LABELS
 from pipeline.files import read_jsonl
-from pipeline.ingest import ingest
-from pipeline.tag import TagOptions, choose_labels, parts_dir, tag
+from pipeline.data.ingest import ingest
+from pipeline.tagging.tag import TagOptions, choose_labels, parts_dir, tag
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +143,8 @@ def test_cli_writes_csv_counts_failures_and_exits_1_unless_keep_going(tmp_path, 
 
 def test_tag_output_carries_article_metadata_and_line_spans(tmp_path, seed_paragraphs, seed_gold, furniture):
     from pipeline.config import load_params
-    from pipeline.tagger import Tagger
-    from pipeline.tfidf import TfidfModel
+    from pipeline.tagging.tagger import Tagger
+    from pipeline.models.tfidf import TfidfModel
     from pipeline.text import segment
     from tests.conftest import ROOT
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import LABELS, load_params
-from pipeline.tagger import Tagger
-from pipeline.tfidf import TfidfModel
+from pipeline.tagging.tagger import Tagger
+from pipeline.models.tfidf import TfidfModel
 from pipeline.text import segment
 
 
@@ -44,8 +44,8 @@ def test_save_load_keeps_kind_thresholds_and_scores(tagger, tmp_path, seed_parag
 
 
 def test_rules_read_raw_text_without_segmenting(monkeypatch):
-    from pipeline import tagger as tagger_module
-    from pipeline.rules import rules_tagger
+    from pipeline.tagging import tagger as tagger_module
+    from pipeline.tagging.tagger import rules_tagger
 
     monkeypatch.setattr(tagger_module, "segment", lambda text: pytest.fail("rules do not need segmentation"))
     frame = rules_tagger(LABELS).predict_frame(["Công an huyện đã bắt 12 đối tượng."])

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import LABELS, load_params
-from pipeline.tagger import Tagger
-from pipeline.tfidf import StudentModel, TfidfModel
+from pipeline.tagging.tagger import Tagger
+from pipeline.models.tfidf import StudentModel, TfidfModel
 from pipeline.text import segment
 
 

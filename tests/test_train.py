@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pipeline.backbone import BackboneUnavailable
+from pipeline.models.backbone import BackboneUnavailable
 from pipeline.config import LABELS, load_params
-from pipeline.train import fit, model_info, resolve_kind
+from pipeline.models.train import fit, model_info, resolve_kind
 
 
 def params(**model):

@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline.config import load_yaml
-from pipeline.webpage import HtmlRules, parse_page
+from pipeline.data.webpage import HtmlRules, parse_page
 
 
 @pytest.fixture(scope="module")

@@ -52,15 +52,6 @@ class RulesModel:
                                               ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "RulesModel":
+    def load(cls, folder: Path, meta: dict[str, Any] | None = None) -> "RulesModel":
         saved = json.loads((folder / FILE).read_text(encoding="utf-8"))
         return cls(saved["config"], saved["labels"])
-
-
-def rules_tagger(labels: list[str]):
-    """The rules of configs/rules.yaml behind the Tagger interface: scores are 0/1, so the
-    default 0.5 thresholds turn every fired cue into a label."""
-    from pipeline.config import load_yaml
-    from pipeline.tagger import Tagger
-
-    return Tagger(RulesModel(load_yaml("rules.yaml"), labels), labels, info={"model_kind": "rules"})

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.encoding import ReadError, decode, repair_mojibake
-from pipeline.webpage import HtmlRules, parse_page
+from pipeline.data.encoding import ReadError, decode, repair_mojibake
+from pipeline.data.webpage import HtmlRules, parse_page
 
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
 COLLECTION_SUFFIXES = {".jsonl", ".csv"}

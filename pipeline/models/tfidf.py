@@ -28,7 +28,7 @@ class RuleHits(BaseEstimator, TransformerMixin):
         self.config, self.labels, self.weight = config, labels, weight
 
     def fit(self, texts, y=None) -> "RuleHits":
-        from pipeline.rules import RulesModel
+        from pipeline.models.rules import RulesModel
 
         self.rules_ = RulesModel(self.config, self.labels)  # regexes compiled once, not per batch
         return self
@@ -83,7 +83,7 @@ class TfidfModel:
         joblib.dump(self.pipeline, folder / FILE)
 
     @classmethod
-    def load(cls, folder: Path) -> "TfidfModel":
+    def load(cls, folder: Path, meta: dict[str, Any] | None = None) -> "TfidfModel":
         return cls(joblib.load(folder / FILE))
 
 

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pipeline.models.base import ScoreModel, load_model
 from pipeline.text import normalize_text, segment
 
 INFO = "tagger.json"
-
-
-class ScoreModel(Protocol):
-    kind: str
-    segmented_input: bool  # False: the model reads raw text and segmentation would be wasted
-
-    def predict_scores(self, segmented: list[str]) -> np.ndarray: ...
-
-    def save(self, folder: Path) -> None: ...
 
 
 class Tagger:
@@ -65,18 +57,15 @@ class Tagger:
     @classmethod
     def load(cls, folder: Path) -> "Tagger":
         meta = json.loads((Path(folder) / INFO).read_text(encoding="utf-8"))
-        if meta["kind"] == "phobert":
-            from pipeline.phobert import PhobertModel
-
-            model: ScoreModel = PhobertModel.load(Path(folder), meta.get("max_length", 256),
-                                                  meta.get("window_overlap", 64))
-        elif meta["kind"] in ("tfidf", "student"):
-            from pipeline.tfidf import StudentModel, TfidfModel
-
-            model = (StudentModel if meta["kind"] == "student" else TfidfModel).load(Path(folder))
-        else:
-            from pipeline.rules import RulesModel
-
-            model = RulesModel.load(Path(folder))
+        model = load_model(meta["kind"], Path(folder), meta)
         info = {k: v for k, v in meta.items() if k not in {"kind", "labels", "thresholds"}}
         return cls(model, meta["labels"], meta["thresholds"], info)
+
+
+def rules_tagger(labels: list[str]) -> Tagger:
+    """The rules of configs/rules.yaml behind the Tagger interface: scores are 0/1, so the
+    default 0.5 thresholds turn every fired cue into a label."""
+    from pipeline.config import load_yaml
+    from pipeline.models.rules import RulesModel
+
+    return Tagger(RulesModel(load_yaml("rules.yaml"), labels), labels, info={"model_kind": "rules"})

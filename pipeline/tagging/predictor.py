@@ -25,7 +25,7 @@ def load_predictor(model: str, labels: list[str], rules_fallback: bool = True) -
         return mlflow.pyfunc.load_model(model if ":/" in model else str(path(model))), model
     if not rules_fallback:
         raise FileNotFoundError(f"no model at {model}: run `dvc repro` first or pass --model")
-    from pipeline.rules import rules_tagger
+    from pipeline.tagging.tagger import rules_tagger
 
     log.warning("no model at %s: pre-annotations come from the keyword rules (configs/rules.yaml)", model)
     return rules_tagger(labels), "rules"

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from rich.progress import track
 
-from pipeline import evaluate as ev
-from pipeline.errors import sentences
-from pipeline.tagger import ScoreModel
+from pipeline.evaluation import metrics as ev
+from pipeline.evaluation.errors import sentences
+from pipeline.models.base import ScoreModel
 
 NEEDS_PHOBERT = {"phobert", "student"}
 
@@ -53,12 +53,12 @@ def model_names(requested: list[str], main: str) -> tuple[list[str], list[str]]:
 
 def fit_one(name: str, data: Data, train: np.ndarray, params: dict[str, Any], labels: list[str],
             fitted: dict[str, ScoreModel]) -> ScoreModel:
-    from pipeline.train import distil_student, fit
+    from pipeline.models.train import distil_student, fit
 
     texts = data.segmented[train].tolist()
     if name == "rules":
         from pipeline.config import load_yaml
-        from pipeline.rules import RulesModel
+        from pipeline.models.rules import RulesModel
 
         return RulesModel(load_yaml("rules.yaml"), labels)
     variants = params["evaluate"].get("variants", {})

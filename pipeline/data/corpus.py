@@ -8,7 +8,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from rich.progress import track
 
-from pipeline.annotations import Annotation
+from pipeline.data.annotations import Annotation
 from pipeline.text import segment
 
 log = logging.getLogger(__name__)

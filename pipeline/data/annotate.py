@@ -13,12 +13,12 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from pipeline import labelstudio
-from pipeline.annotations import Annotation, AnnotationError, annotation_files, read_annotations
+from pipeline.data import labelstudio
+from pipeline.data.annotations import Annotation, AnnotationError, annotation_files, read_annotations
 from pipeline.config import path
 from pipeline.files import atomic_write, read_jsonl, write_json
-from pipeline.ingest import Furniture, split_article
-from pipeline.readers import discover, read_any
+from pipeline.data.ingest import Furniture, split_article
+from pipeline.data.readers import discover, read_any
 from pipeline.text import paragraph_id
 
 NONE = labelstudio.NONE

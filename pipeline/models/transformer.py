@@ -47,8 +47,8 @@ class PhobertModel:
         from datasets import Dataset
         from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 
-        from pipeline.backbone import load_backbone
-        from pipeline.finetune import (WeightedTrainer, grouped_validation, last_checkpoint,
+        from pipeline.models.backbone import load_backbone
+        from pipeline.models.finetune import (WeightedTrainer, grouped_validation, last_checkpoint,
                                        paragraph_macro_f1, positive_weights, training_arguments)
 
         set_seed(seed)

@@ -15,10 +15,10 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from pipeline.ingest import Furniture, split_article
-from pipeline.readers import Article
+from pipeline.data.ingest import Furniture, split_article
+from pipeline.data.readers import Article
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 META = ("title", "url", "published", "outlet")
 ROWS = ("kind string, article_id string, paragraph_index int, paragraph_id string, text string, "
         "title string, url string, published string, outlet string, file string, line int, rule string, "

@@ -19,9 +19,9 @@ import pandas as pd
 from rich.progress import Progress
 
 from pipeline.files import write_jsonl
-from pipeline.ingest import Furniture, split_article
-from pipeline.output import FORMATS, merge_parts
-from pipeline.readers import ReadError, discover, read_file
+from pipeline.data.ingest import Furniture, split_article
+from pipeline.tagging.output import FORMATS, merge_parts
+from pipeline.data.readers import ReadError, discover, read_file
 
 log = logging.getLogger(__name__)
 KEEP = ("article_id", "paragraph_index", "paragraph_id", "text", "title", "url", "published", "outlet", "file", "line",

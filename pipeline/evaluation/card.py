@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.compare import gain_cell
+from pipeline.evaluation.compare import gain_cell
 from pipeline.config import source_notes
 
 FAILURE_MODES = [

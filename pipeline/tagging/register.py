@@ -10,14 +10,14 @@ from typing import Any
 import mlflow.pyfunc
 import pandas as pd
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 class ThemeTaggerModel(mlflow.pyfunc.PythonModel):
     """Loads the saved `Tagger` folder; everything else is the Tagger's job."""
 
     def load_context(self, context) -> None:
-        from pipeline.tagger import Tagger
+        from pipeline.tagging.tagger import Tagger
 
         self.tagger = Tagger.load(Path(context.artifacts["tagger"]))
 
@@ -43,7 +43,7 @@ def requirements(kind: str) -> list[str]:
 def model_kwargs(tagger_dir: Path, kind: str, example: pd.DataFrame) -> dict[str, Any]:
     from mlflow.models import infer_signature
 
-    from pipeline.tagger import Tagger
+    from pipeline.tagging.tagger import Tagger
 
     output = Tagger.load(tagger_dir).predict_frame(example["text"].tolist())
     return {

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.backbone import BackboneUnavailable, load_backbone
-from pipeline.tagger import ScoreModel
+from pipeline.models.backbone import BackboneUnavailable, load_backbone
+from pipeline.models.base import ScoreModel
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def fit(kind: str, segmented: list[str], targets: np.ndarray, params: dict[str, 
     `checkpoint_dir` lets it resume. TF-IDF needs neither."""
     seed = params["seed"]
     if kind == "phobert":
-        from pipeline.phobert import PhobertModel
+        from pipeline.models.transformer import PhobertModel
 
         return PhobertModel.fit(segmented, targets, labels, params["phobert"], params["model"], seed,
                                 articles=articles, sources=sources, checkpoint_dir=checkpoint_dir)
@@ -47,7 +47,7 @@ def fit(kind: str, segmented: list[str], targets: np.ndarray, params: dict[str, 
         teacher = fit("phobert", segmented, targets, params, labels, articles, sources, checkpoint_dir)
         return distil_student(teacher, segmented, set(articles or []), [], params, labels)
     if kind == "tfidf":
-        from pipeline.tfidf import TfidfModel
+        from pipeline.models.tfidf import TfidfModel
 
         return TfidfModel.fit(segmented, targets, params["tfidf"], seed, labels)
     raise ValueError(f"model.kind must be 'phobert', 'student' or 'tfidf', not {kind!r}")
@@ -57,7 +57,7 @@ def distil_student(teacher: ScoreModel, texts: list[str], train_articles: set[st
                    unlabelled: list[tuple[str, str]], params: dict[str, Any], labels: list[str]) -> ScoreModel:
     """The student learns the teacher's scores on the training paragraphs plus unlabelled
     paragraphs of training articles (never text of the articles it will be scored on)."""
-    from pipeline.tfidf import StudentModel
+    from pipeline.models.tfidf import StudentModel
 
     extra = [text for article, text in unlabelled if article in train_articles] if params["student"]["unlabelled"] else []
     corpus = texts + extra

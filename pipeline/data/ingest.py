@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pipeline.readers import Article, ReadError, discover, read_file
+from pipeline.data.readers import Article, ReadError, discover, read_file
 from pipeline.text import normalize_text, paragraph_id
-from pipeline.webpage import HtmlRules
+from pipeline.data.webpage import HtmlRules
 
 _SENTENCE_END = re.compile(r"[.!?:;…\"”')\]]$")
 _WRAP_MAX = 100  # editors and mail clients wrap at 60-80 columns; web text has longer lines
