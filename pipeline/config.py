@@ -45,9 +45,11 @@ LABELS: list[str] = load_yaml("labels.yaml")["labels"]
 
 def source_notes() -> dict[str, str]:
     """What each data source is (`ingest.inputs` in params), in the order score tables list
-    them: real paragraphs first, so nobody reads a synthetic score as the real one."""
-    notes = {i["source"]: i.get("about", "") for i in load_params()["ingest"]["inputs"]}
-    return dict(sorted(notes.items(), key=lambda item: item[0] != "seed"))
+    them: real (and real-register) paragraphs first, so nobody reads a written score as the real one."""
+    params = load_params()
+    real = params["evaluate"]["real_sources"] + params["evaluate"].get("heldout_sources", [])
+    notes = {i["source"]: i.get("about", "") for i in params["ingest"]["inputs"]}
+    return dict(sorted(notes.items(), key=lambda item: item[0] not in real))
 
 
 def ingest_inputs(sources: set[str] | None = None) -> list[tuple[Path, str]]:

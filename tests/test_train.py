@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from pipeline.models.base import Texts
+
 from pipeline.models.backbone import BackboneUnavailable
 from pipeline.config import LABELS, load_params
 from pipeline.models.train import fit, model_info, resolve_kind
@@ -26,9 +28,9 @@ def test_no_fallback_stops_with_instructions(tmp_path):
 
 
 def test_local_backbone_is_used(small_backbone):
-    assert resolve_kind(params(backbone=str(small_backbone)), LABELS) == ("phobert", None)
+    assert resolve_kind(params(kind="finetune", backbone=str(small_backbone)), LABELS) == ("finetune", None)
 
 
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="model.kind"):
-        fit("svm", ["a"], np.zeros((1, 4)), params(), LABELS)
+        fit("svm", Texts(["a"], ["a"]), np.zeros((1, 4)), params(), LABELS)

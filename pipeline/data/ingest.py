@@ -41,6 +41,20 @@ class Furniture:
         """Name of the first drop rule matching the whole line, or None for article text."""
         return next((r.name for r in self.drop if r.regex.fullmatch(line)), None)
 
+    def clean(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """(the paragraph's text once furniture is removed, "" when all of it is furniture;
+        every removed piece with the rule that removed it)."""
+        rule = self.classify(text)
+        if rule:
+            return "", [(rule, text)]
+        removed = []
+        for strip in self.strip:
+            cut = strip.regex.search(text)
+            if cut and cut.group().strip():
+                removed.append((strip.name, cut.group().strip()))
+                text = (text[: cut.start()] + text[cut.end():]).strip()
+        return text, removed
+
 
 @dataclass
 class IngestResult:
@@ -96,15 +110,8 @@ def split_article(article: Article, furniture: Furniture, source: str) -> tuple[
     for first, last, text in _blocks(article.lines):
         where = {"file": article.file, "line": article.line_offset + first, "line_end": article.line_offset + last,
                  "article_id": article.article_id}
-        rule = furniture.classify(text)
-        if rule:
-            dropped.append({**where, "rule": rule, "text": text})
-            continue
-        for strip in furniture.strip:
-            cut = strip.regex.search(text)
-            if cut and cut.group().strip():
-                dropped.append({**where, "rule": strip.name, "text": cut.group().strip()})
-                text = (text[: cut.start()] + text[cut.end():]).strip()
+        text, removed = furniture.clean(text)
+        dropped += [{**where, "rule": rule, "text": part} for rule, part in removed]
         if not text:
             continue
         pid = paragraph_id(text)

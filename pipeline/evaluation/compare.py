@@ -1,5 +1,6 @@
-"""Every model on the same repeated, article-grouped folds: keyword rules, TF-IDF (and its
-variants from `evaluate.variants`), PhoBERT and its distilled student. Same folds, same
+"""Every model on the same repeated, article-grouped folds: keyword rules, TF-IDF, the
+frozen-encoder head, the fine-tuned encoder and its student, and variants of them
+(`evaluate.variants`: other settings or training mixes). Same folds, same
 fold-external threshold tuning, one table — so differences are the models', not the splits'."""
 from __future__ import annotations
 
@@ -12,18 +13,16 @@ from rich.progress import track
 
 from pipeline.evaluation import metrics as ev
 from pipeline.evaluation.errors import sentences
-from pipeline.models.base import ScoreModel
-
-NEEDS_PHOBERT = {"phobert", "student"}
-
+from pipeline.models.base import ScoreModel, Texts
+from pipeline.models.train import NEEDS_BACKBONE, distil_student, fit
 
 @dataclass
 class Data:
-    segmented: np.ndarray
+    texts: Texts
     targets: np.ndarray
     articles: np.ndarray
     sources: np.ndarray
-    unlabelled: list[tuple[str, str]] = field(default_factory=list)  # (article_id, segmented)
+    unlabelled: list[tuple[str, str, str]] = field(default_factory=list)  # (article_id, raw, segmented)
 
     @property
     def y(self) -> np.ndarray:
@@ -39,23 +38,22 @@ class Outcome:
     sentence_scores: list[list[tuple[str, list[float]]]]
 
 
-def model_names(requested: list[str], main: str) -> tuple[list[str], list[str]]:
-    """(names to run, names skipped). PhoBERT and its student need a loadable backbone,
-    which is the case exactly when the trained model is one of them; the main model always
-    runs, and a student always comes right after the PhoBERT teacher it is distilled from."""
-    wanted = [*requested, main, *(["phobert"] if main == "student" else [])]
-    names = [n for n in dict.fromkeys(wanted) if main in NEEDS_PHOBERT or n not in NEEDS_PHOBERT]
+def model_names(requested: list[str], main: str, variants: dict[str, Any] | None = None) -> tuple[list[str], list[str]]:
+    """(names to run, names skipped). Encoder models (and variants of them) need a loadable
+    backbone, which is the case exactly when the trained model is one of them; the main model
+    always runs, and a student always comes right after the fine-tuned teacher it learns from."""
+    kind_of = {name: _variant(spec)[0] for name, spec in (variants or {}).items()}
+    wanted = [*requested, main, *(["finetune"] if main == "student" else [])]
+    names = [n for n in dict.fromkeys(wanted) if main in NEEDS_BACKBONE or kind_of.get(n, n) not in NEEDS_BACKBONE]
     if "student" in names:
         names.remove("student")
-        names.insert(names.index("phobert") + 1, "student")
+        names.insert(names.index("finetune") + 1, "student")
     return names, [n for n in requested if n not in names]
 
 
 def fit_one(name: str, data: Data, train: np.ndarray, params: dict[str, Any], labels: list[str],
             fitted: dict[str, ScoreModel]) -> ScoreModel:
-    from pipeline.models.train import distil_student, fit
-
-    texts = data.segmented[train].tolist()
+    texts = data.texts.take(train)
     if name == "rules":
         from pipeline.config import load_yaml
         from pipeline.models.rules import RulesModel
@@ -63,27 +61,47 @@ def fit_one(name: str, data: Data, train: np.ndarray, params: dict[str, Any], la
         return RulesModel(load_yaml("rules.yaml"), labels)
     variants = params["evaluate"].get("variants", {})
     if name in variants:
-        return fit("tfidf", texts, data.targets[train], params | {"tfidf": params["tfidf"] | variants[name]}, labels)
+        base, overrides = _variant(variants[name])
+        return fit(base, texts, data.targets[train], _override(params, base, overrides), labels,
+                   sources=data.sources[train].tolist())
     if name == "student":
-        return distil_student(fitted["phobert"], texts, set(data.articles[train].tolist()), data.unlabelled,
+        return distil_student(fitted["finetune"], texts, set(data.articles[train].tolist()), data.unlabelled,
                               params, labels)
     return fit(name, texts, data.targets[train], params, labels,
                articles=data.articles[train].tolist(), sources=data.sources[train].tolist())
 
 
-def sentence_scores(model: ScoreModel, segmented: list[str]) -> list[list[tuple[str, list[float]]]]:
+def _variant(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A variant row: `{kind: encoder_head, C: 1}` or, without `kind`, TF-IDF overrides."""
+    spec = dict(spec)
+    return spec.pop("kind", "tfidf"), spec
+
+
+def _override(params: dict[str, Any], kind: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Params with a variant's overrides: `source_weights` go to `model`, the rest to the kind's section."""
+    section = {"tfidf": "tfidf", "encoder_head": "encoder_head", "finetune": "finetune"}[kind]
+    model = params["model"] | ({"source_weights": overrides.pop("source_weights")} if "source_weights" in overrides else {})
+    return params | {"model": model, section: params[section] | overrides}
+
+
+def sentence_scores(model: ScoreModel, texts: list[str]) -> list[list[tuple[str, list[float]]]]:
     """Each paragraph's sentences with the model's scores for them: which sentence drove a theme."""
-    split = [sentences(text) for text in segmented]
+    split = [sentences(text) for text in texts]
     flat = [s for parts in split for s in parts]
     scored = iter(model.predict_scores(flat).tolist() if flat else [])
     return [[(s, next(scored)) for s in parts] for parts in split]
+
+
+def real_rows(sources: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """Rows of real text (`evaluate.real_sources`): thresholds and choices rest on these only."""
+    return np.isin(sources, params["evaluate"]["real_sources"])
 
 
 def run(data: Data, names: list[str], main: str, params: dict[str, Any], labels: list[str]) -> Outcome:
     settings = params["evaluate"]
     folds = ev.repeated_folds(data.articles.tolist(), data.sources.tolist(), settings["folds"],
                               settings["repeats"], params["seed"])
-    n, width = len(data.segmented), len(labels)
+    n, width = len(data.targets), len(labels)
     scores = {name: [np.zeros((n, width), dtype=np.float32) for _ in folds] for name in names}
     seconds = dict.fromkeys(names, 0.0)
     sentence_rows: list[list[tuple[str, list[float]]]] = [[] for _ in range(n)]
@@ -94,13 +112,15 @@ def run(data: Data, names: list[str], main: str, params: dict[str, Any], labels:
         for name in names:
             model = fitted[name] = fit_one(name, data, ~test, params, labels, fitted)
             started = time.perf_counter()
-            scores[name][r][test] = model.predict_scores(data.segmented[test].tolist())
+            reads = data.texts.take(test).read_by(model)
+            scores[name][r][test] = model.predict_scores(reads)
             seconds[name] += time.perf_counter() - started
             if r == 0 and name == main:
-                for row, found in zip(np.flatnonzero(test), sentence_scores(model, data.segmented[test].tolist())):
+                for row, found in zip(np.flatnonzero(test), sentence_scores(model, reads)):
                     sentence_rows[row] = found
     grid = settings["threshold_grid"]
-    decisions = {name: [ev.cross_fitted_predictions(data.y, s, fold, grid) for s, fold in zip(scores[name], folds)]
+    real = real_rows(data.sources, params)
+    decisions = {name: [ev.cross_fitted_predictions(data.y, s, fold, grid, real) for s, fold in zip(scores[name], folds)]
                  for name in names}
     return Outcome(folds, scores, decisions, seconds, sentence_rows)
 

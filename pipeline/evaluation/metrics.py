@@ -49,12 +49,15 @@ def tune_thresholds(y: np.ndarray, scores: np.ndarray, grid: list[float]) -> np.
 
 
 def cross_fitted_predictions(y: np.ndarray, scores: np.ndarray, folds: np.ndarray,
-                             grid: list[float]) -> np.ndarray:
-    """Decisions for each fold made with thresholds tuned on the other folds only."""
+                             grid: list[float], tune_rows: np.ndarray | None = None) -> np.ndarray:
+    """Decisions for each fold made with thresholds tuned on the other folds only, and there
+    only on `tune_rows` (real paragraphs: written text would pull thresholds its own way)."""
     decided = np.zeros_like(y, dtype=bool)
+    tune_rows = np.ones(len(y), dtype=bool) if tune_rows is None else tune_rows
     for fold in np.unique(folds):
         test = folds == fold
-        cut = tune_thresholds(y[~test], scores[~test], grid) if (~test).any() else np.full(y.shape[1], 0.5)
+        rows = ~test & tune_rows
+        cut = tune_thresholds(y[rows], scores[rows], grid) if rows.any() else np.full(y.shape[1], 0.5)
         decided[test] = scores[test] >= cut
     return decided
 

@@ -1,6 +1,7 @@
-"""The backbone: load PhoBERT (hub id or local folder) and, because the hub is unreachable
-here, build a small PhoBERT-architecture stand-in from the corpus: a RoBERTa config with
-PhoBERT's position layout and PhoBERT tokenizer files (`vocab.txt`, `bpe.codes`)."""
+"""The backbone: load a pretrained encoder (PhoBERT by hub id, or a local folder such as the
+E5 encoder `antq backbone import-e5` writes) and, for tests of the PhoBERT path, build a small
+PhoBERT-architecture stand-in from the corpus: a RoBERTa config with PhoBERT's position
+layout and PhoBERT tokenizer files (`vocab.txt`, `bpe.codes`)."""
 from __future__ import annotations
 
 import logging
@@ -88,6 +89,21 @@ def build_small_backbone(segmented: list[str], out_dir: Path, settings: dict[str
     return out_dir
 
 
+def needs_segmentation(tokenizer: Any) -> bool:
+    """PhoBERT's vocabulary is of segmented words (`Công_an`); sentencepiece vocabularies such
+    as E5's read raw text, and underscores would only be noise to them."""
+    return type(tokenizer).__name__.startswith("Phobert")
+
+
+def window_length(tokenizer: Any, config: Any, wanted: int) -> int:
+    """Tokens per window, special tokens included: what params ask, within what the position
+    embeddings hold (RoBERTa-style models, PhoBERT among them, reserve padding_idx + 1)."""
+    limit = config.max_position_embeddings
+    if config.model_type in ("roberta", "xlm-roberta", "camembert"):
+        limit -= config.pad_token_id + 1
+    return min(wanted, limit)
+
+
 def load_backbone(name: str, labels: list[str]):
     """(tokenizer, model) for multi-label classification from a hub id or a local folder,
     offline only. Raises BackboneUnavailable with the way to fix it."""
@@ -103,5 +119,5 @@ def load_backbone(name: str, labels: list[str]):
             f"backbone {name!r} cannot be loaded offline ({str(err).splitlines()[0]}). Provide it: "
             f"download it where the hub is reachable (huggingface-cli download {name}) and copy the "
             f"folder here, then set model.backbone to that folder; or run `antq backbone build` and "
-            f"point model.backbone at its output") from err
+            f"point model.backbone at its output; or run `antq backbone import-e5` for the E5 encoder") from err
     return tokenizer, model

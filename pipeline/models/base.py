@@ -3,6 +3,7 @@ one by its kind: tagging and evaluation talk to this, never to a model module di
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,3 +39,20 @@ def model_class(kind: str) -> Any:
 def load_model(kind: str, folder: Path, meta: dict[str, Any]) -> ScoreModel:
     """A saved model of any kind; `meta` is the tagger's saved info (window sizes and such)."""
     return model_class(kind).load(Path(folder), meta)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The same paragraphs raw and word-segmented: a model takes the form it reads, so the
+    caller need not know whether a tokenizer wants `Công_an` (PhoBERT) or `Công an` (E5)."""
+
+    raw: list[str]
+    segmented: list[str]
+
+    def read_by(self, model: Any) -> list[str]:
+        return self.segmented if model.segmented_input else self.raw
+
+    def take(self, rows: Any) -> "Texts":
+        rows = np.asarray(rows)
+        index = np.flatnonzero(rows) if rows.dtype == bool else rows
+        return Texts([self.raw[i] for i in index], [self.segmented[i] for i in index])

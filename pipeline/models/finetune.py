@@ -39,7 +39,7 @@ def positive_weights(targets: np.ndarray, cap: float) -> np.ndarray:
 def precision_flags(mode: str) -> dict[str, bool]:
     """fp16/bf16 only on a GPU (`auto` picks bf16 where supported); CPU always trains in fp32."""
     if mode not in {"auto", "no", "fp16", "bf16"}:
-        raise ValueError(f"phobert.mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")
+        raise ValueError(f"finetune.mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")
     if not torch.cuda.is_available() or mode == "no":
         return {"fp16": False, "bf16": False}
     bf16 = mode == "bf16" or (mode == "auto" and torch.cuda.is_bf16_supported())
@@ -76,7 +76,7 @@ class WeightedTrainer(Trainer):
 
 def training_arguments(params: dict[str, Any], out_dir: Path, seed: int, validate: bool,
                        checkpoints: bool) -> TrainingArguments:
-    """Every knob from `phobert:` in params.yaml. Checkpoints every epoch when asked (resume)
+    """Every knob from `finetune:` in params.yaml. Checkpoints every epoch when asked (resume)
     or when a validation split drives early stopping (the best epoch is restored at the end)."""
     per_epoch = "epoch" if validate else "no"
     return TrainingArguments(

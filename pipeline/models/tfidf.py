@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import sklearn
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -53,6 +54,24 @@ def features(params: dict[str, Any], labels: list[str]) -> FeatureUnion:
     return FeatureUnion(parts)
 
 
+def one_vs_rest(C: float, seed: int, weighted: bool = False) -> OneVsRestClassifier:
+    """One balanced logistic regression per theme; `weighted` lets it take per-row weights."""
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=seed)
+    if weighted:
+        with sklearn.config_context(enable_metadata_routing=True):
+            clf.set_fit_request(sample_weight=True)
+    return OneVsRestClassifier(clf)
+
+
+def fit_weighted(pipeline: Pipeline, inputs: Any, targets: np.ndarray, weights: np.ndarray | None) -> None:
+    """Fit, passing per-row weights (the training mix of sources) to the classifier only."""
+    if weights is None:
+        pipeline.fit(inputs, targets.astype(int))
+        return
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipeline.fit(inputs, targets.astype(int), sample_weight=weights)
+
+
 class TfidfModel:
     kind = "tfidf"
     segmented_input = True
@@ -62,13 +81,10 @@ class TfidfModel:
 
     @classmethod
     def fit(cls, segmented: list[str], targets: np.ndarray, params: dict[str, Any], seed: int,
-            labels: list[str]) -> "TfidfModel":
-        pipeline = Pipeline([
-            ("features", features(params, labels)),
-            ("clf", OneVsRestClassifier(LogisticRegression(C=params["C"], class_weight="balanced",
-                                                           max_iter=5000, random_state=seed))),
-        ])
-        pipeline.fit(segmented, targets.astype(int))
+            labels: list[str], weights: np.ndarray | None = None) -> "TfidfModel":
+        pipeline = Pipeline([("features", features(params, labels)),
+                             ("clf", one_vs_rest(params["C"], seed, weighted=weights is not None))])
+        fit_weighted(pipeline, segmented, targets, weights)
         return cls(pipeline)
 
     def _width(self) -> int:

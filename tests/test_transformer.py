@@ -6,11 +6,12 @@ import torch
 from transformers import TrainerCallback
 
 from pipeline.config import LABELS, load_params
-from pipeline.models.transformer import PhobertModel
+from pipeline.models.transformer import TransformerModel
 from pipeline.tagging.tagger import Tagger
+from pipeline.models.base import Texts
 from pipeline.text import segment
 
-TRAIN = load_params()["phobert"] | {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0,
+TRAIN = load_params()["finetune"] | {"epochs": 2, "learning_rate": 1e-3, "batch_size": 8, "weight_decay": 0.0,
                                      "warmup_ratio": 0.0}
 
 
@@ -33,16 +34,17 @@ class StepLog(TrainerCallback):
 
 @pytest.fixture(scope="module")
 def trained(small_backbone, seed_paragraphs, seed_gold):
-    texts = [segment(p["text"]) for p in seed_paragraphs]
+    texts = Texts([p["text"] for p in seed_paragraphs], [segment(p["text"]) for p in seed_paragraphs])
     y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs], dtype=np.float32)
     model_params = load_params()["model"] | {"backbone": str(small_backbone)}
-    model = PhobertModel.fit(texts, y, LABELS, TRAIN, model_params, seed=7)
-    return model, texts, y, model_params
+    model = TransformerModel.fit(texts, y, LABELS, TRAIN, model_params, seed=7)
+    assert model.segmented_input  # a PhoBERT tokenizer reads word-segmented text
+    return model, texts.segmented, y, model_params
 
 
 def test_training_is_reproducible_with_a_fixed_seed(trained):
     model, texts, y, model_params = trained
-    again = PhobertModel.fit(texts, y, LABELS, TRAIN, model_params, seed=7)
+    again = TransformerModel.fit(Texts(texts, texts), y, LABELS, TRAIN, model_params, seed=7)
     np.testing.assert_allclose(model.predict_scores(texts[:5]), again.predict_scores(texts[:5]), atol=1e-5)
 
 
@@ -73,14 +75,14 @@ def test_empty_text_scores_zero(trained):
 def test_save_and_load_give_the_same_scores(trained, tmp_path):
     model, texts, _, _ = trained
     model.save(tmp_path)
-    loaded = PhobertModel.load(tmp_path, 256, 64)
+    loaded = TransformerModel.load(tmp_path, {"max_length": 256, "window_overlap": 64})
     np.testing.assert_allclose(loaded.predict_scores(texts[:4]), model.predict_scores(texts[:4]), atol=1e-5)
 
 
 def test_int8_labels_agree_with_fp32(trained, seed_paragraphs):
     model, _, _, _ = trained
     texts = [p["text"] for p in seed_paragraphs]
-    quantized = PhobertModel(model.tokenizer, copy.deepcopy(model.model)).quantize()
+    quantized = TransformerModel(model.tokenizer, copy.deepcopy(model.model)).quantize()
     assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in quantized.model.modules())
     fp32, int8 = Tagger(model, LABELS).predict_frame(texts), Tagger(quantized, LABELS).predict_frame(texts)
     agree = np.mean([a == b for a, b in zip(fp32["labels"], int8["labels"])])
@@ -88,19 +90,19 @@ def test_int8_labels_agree_with_fp32(trained, seed_paragraphs):
 
 
 def test_resumed_training_ends_where_an_uninterrupted_run_ends(small_backbone, seed_paragraphs, seed_gold, tmp_path):
-    texts = [segment(p["text"]) for p in seed_paragraphs]
+    texts = Texts([p["text"] for p in seed_paragraphs], [segment(p["text"]) for p in seed_paragraphs])
     y = np.array([[l in seed_gold[p["paragraph_id"]].labels for l in LABELS] for p in seed_paragraphs], dtype=np.float32)
     articles = [p["article_id"] for p in seed_paragraphs]
     settings = TRAIN | {"epochs": 3, "gradient_accumulation_steps": 2, "lr_scheduler": "cosine",
                         "early_stopping_patience": 5, "validation_fraction": 0.2}
     model_params = load_params()["model"] | {"backbone": str(small_backbone)}
     args = (texts, y, LABELS, settings, model_params, 11)
-    whole = PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "whole")
+    whole = TransformerModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "whole")
     with pytest.raises(Crash):
-        PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed",
+        TransformerModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed",
                          callbacks=[CrashAfterFirstCheckpoint()])
     assert [p.name for p in (tmp_path / "resumed").iterdir() if p.name.startswith("checkpoint-")]
     steps = StepLog()
-    resumed = PhobertModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed", callbacks=[steps])
+    resumed = TransformerModel.fit(*args, articles=articles, checkpoint_dir=tmp_path / "resumed", callbacks=[steps])
     assert steps.steps[0] > 1  # it continued after the saved epoch instead of starting over
-    np.testing.assert_allclose(resumed.predict_scores(texts), whole.predict_scores(texts), atol=1e-5)
+    np.testing.assert_allclose(resumed.predict_scores(texts.segmented), whole.predict_scores(texts.segmented), atol=1e-5)
