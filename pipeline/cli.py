@@ -195,26 +195,35 @@ def rules(
 
 
 def print_scores(metrics: dict) -> None:
-    """Macro-F1 of every compared model, one column per data source (real first), so nobody
-    reads a synthetic score as the real one."""
-    from pipeline.evaluation.compare import gain_cell
+    """Macro-F1 of every compared model: cross-validation per data source (real first, so nobody
+    reads a written score as the real one), then the held-out block scored once."""
+    from pipeline.evaluation.compare import gain_cell, interval
 
     if metrics["fallback_reason"]:
         console.print(f"[yellow]trained {metrics['model_kind']} instead of the configured encoder model[/]: "
                       f"{metrics['fallback_reason']}")
-    sources = source_notes()
-    table = Table(title=f"Grouped cross-validation: macro-F1 [95% CI]; tagger = {metrics['model_kind']}",
-                  caption="; ".join(f"{source}: {about}" for source, about in sources.items() if about))
+    params = load_params()["evaluate"]
+    sources = {s: about for s, about in source_notes().items() if s not in params.get("heldout_sources", [])}
+    real = [s for s in params["real_sources"] if s in sources]
+    table = Table(title=f"macro-F1 [95% CI]; tagger = {metrics['model_kind']}",
+                  caption="; ".join(f"{source}: {about}" for source, about in source_notes().items() if about))
     table.add_column("model")
     for source in sources:
-        table.add_column(source, justify="right")
-    table.add_column("seed vs rules", justify="right")
+        table.add_column(f"{source} (CV)", justify="right")
+    for source in real:
+        table.add_column(f"{source} vs rules", justify="right")
+    table.add_column("held-out", justify="right")
+    table.add_column("held-out vs rules", justify="right")
+    held = metrics.get("heldout", {})
     for name, by_source in metrics["comparison"].items():
-        cells = [f"{r['macro_f1']:.3f} [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]"
-                 if (r := by_source.get(source)) and r.get("n") else "—" for source in sources]
-        table.add_row(name, *cells, gain_cell(by_source.get("seed", {}).get("vs_rules")))
+        cells = [interval(r["macro_f1"], r["macro_f1_ci"]) if (r := by_source.get(source)) and r.get("n") else "—"
+                 for source in sources]
+        gains = [gain_cell(by_source.get(source, {}).get("vs_rules")) for source in real]
+        block = held.get(name, {})
+        table.add_row(name, *cells, *gains, interval(block["macro_f1"], block["macro_f1_ci"]) if block else "—",
+                      gain_cell(block.get("vs_rules")))
     out = Console()
-    (out if out.is_terminal else Console(width=120)).print(table)  # logs and pipes get the whole table
+    (out if out.is_terminal else Console(width=160)).print(table)  # logs and pipes get the whole table
 
 
 @app.command()

@@ -142,7 +142,9 @@ def train() -> dict[str, Any]:
         import mlflow
 
         mlflow.log_params(_flat(params))
-        mlflow.set_tags({"model_kind": kind, "fallback_reason": reason or "none"})
+        mlflow.set_tags({"model_kind": kind, "fallback_reason": reason or "none",
+                         **{f"encoder_{k}": v for k, v in info["encoder"].items()
+                            if k in ("source", "sha256", "upstream_model", "licences")}})
         mlflow.log_metrics({"train_paragraphs": len(data), "train_seconds": summary["train_seconds"]})
         write_json(out / RUN_FILE, {"run_id": run.info.run_id})
     write_json(path(params["evaluate"]["out_dir"]) / "train.json", summary)
@@ -185,7 +187,8 @@ def evaluate() -> dict[str, Any]:
     write_json(out / "errors.json", errors)
     (out / "errors.html").write_text(render_html(errors, LABELS, f"antq {kind}: misclassified paragraphs", len(y)),
                                      encoding="utf-8")
-    (out / "comparison.md").write_text(compare.markdown(metrics["comparison"], LABELS, skipped, reason or ""),
+    (out / "comparison.md").write_text(compare.markdown(metrics["comparison"], LABELS, skipped, reason or "")
+                                       + "\n".join(["", *heldout.markdown(metrics["heldout"], LABELS), ""]),
                                        encoding="utf-8")
     images = write_pr_plots(ev.pr_curves(y, outcome.scores[kind][0], LABELS), out)
     run_id = json.loads((path("models/trained") / RUN_FILE).read_text())["run_id"]
@@ -209,6 +212,7 @@ def evaluate() -> dict[str, Any]:
             mlflow.log_metric(f"cmp_{name}_paragraphs_per_second", per_source["paragraphs_per_second"])
         if "rules" in metrics:
             mlflow.log_metrics({f"rules_{s}_macro_f1": r["macro_f1"] for s, r in metrics["rules"].items() if r.get("n")})
+        mlflow.log_metrics(heldout.mlflow_metrics(metrics["heldout"], LABELS))
         for name in ("metrics.json", "thresholds.json", "comparison.md", "errors.html"):
             mlflow.log_artifact(str(out / name))
         for image in images:
@@ -228,9 +232,11 @@ def _score_heldout(cv, names: list[str], kind: str, cuts: dict[str, np.ndarray],
         return {}
     everything = np.ones(len(cv.targets), dtype=bool)
     models: dict[str, Any] = {}
-    for name in names:
+    extra = [n for n in params["evaluate"].get("heldout_models", []) if n not in names]
+    for name in [*names, *extra]:
         models[name] = (Tagger.load(path("models/trained")).model if name == kind
                         else compare.fit_one(name, cv, everything, params, LABELS, models))
+    cuts = cuts | {name: np.full(len(LABELS), 0.5) for name in extra}  # not cross-validated: 0.5
     return heldout.score(models, cuts, _texts(block), targets.astype(bool), np.array(block["article_id"]), LABELS,
                          params["evaluate"]["bootstrap"], params["seed"])
 

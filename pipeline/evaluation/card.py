@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.evaluation import heldout
 from pipeline.evaluation.compare import gain_cell
 from pipeline.config import source_notes
 
@@ -11,8 +12,8 @@ FAILURE_MODES = [
     "Plans and calls to action (\"thời gian tới\", \"cần tiếp tục\") are not reports and carry no theme; "
     "models trained mostly on synthetic text confuse them with reported work.",
     "Paragraphs that mix themes (an award for a crime-fighting result) often lose one of the labels.",
-    "Scores on real paragraphs rest on five real articles: intervals are wide, and a new outlet's style "
-    "may differ from all of them.",
+    "Real-register paragraphs are own-words rewrites of real pages: the facts and register are real, the "
+    "wording is not; a new outlet's style may still differ from all of them.",
 ]
 
 
@@ -21,6 +22,16 @@ def _row(name: str, source: str, rep: dict[str, Any], labels: list[str]) -> str:
                         f"{rep['per_theme'][l]['ci'][1]:.2f}]" for l in labels)
     ci = rep["macro_f1_ci"]
     return f"| {name} | {source} | {rep['n']} | {rep['macro_f1']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}] | {themes} |"
+
+
+def _encoder_lines(encoder: dict[str, Any]) -> list[str]:
+    if not encoder:
+        return []
+    return ["## Encoder", "",
+            f"`{encoder.get('upstream_model', '?')}`, imported from the {encoder.get('source', '?')} "
+            f"(`{encoder.get('source_file', '?')}`, sha256 `{encoder.get('sha256', '?')}`, "
+            f"{encoder.get('parameters', 0):,} parameters). Licences: {encoder.get('licences', '?')}. "
+            f"{encoder.get('weights_note', '')}", ""]
 
 
 def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, Any], labels: list[str],
@@ -34,6 +45,7 @@ def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, 
         + (f" (backbone `{info['backbone']}`)" if info.get("backbone") else "")
         + (f"; fell back from PhoBERT because: {info['fallback_reason']}" if info.get("fallback_reason") else "")
         + ".", "",
+        *_encoder_lines(info.get("encoder") or {}),
         "## Intended use", "",
         "Tagging paragraphs of Vietnamese public-security news about the \"Toàn dân bảo vệ an ninh Tổ quốc\" "
         f"movement with the themes it reports ({', '.join(f'`{l}`' for l in labels)}; multi-label, empty allowed), "
@@ -61,7 +73,9 @@ def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, 
         verdict = "a clear gain" if low > 0 else "a clear loss" if high < 0 else "no clear difference"
         lines += ["", f"Against the keyword rules on real paragraphs (paired, same folds): {gain_cell(gain)} "
                       f"macro-F1 — {verdict}."]
-    lines += ["", "Thresholds: " + ", ".join(f"{l} {t:.2f}" for l, t in thresholds.items()), "",
+    lines += ["", *heldout.markdown(metrics.get("heldout", {}), labels)]
+    lines += ["", "Thresholds (tuned on real paragraphs' out-of-fold scores): "
+              + ", ".join(f"{l} {t:.2f}" for l, t in thresholds.items()), "",
               "## Known failure modes", ""]
     lines += [f"- {mode}" for mode in FAILURE_MODES]
     for kind_of, key in (("missed", "missed"), ("wrongly added", "extra")):

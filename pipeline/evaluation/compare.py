@@ -161,9 +161,9 @@ def markdown(result: dict[str, Any], labels: list[str], skipped: list[str], note
         for source, rep in per_source.items():
             if source == "paragraphs_per_second" or not rep.get("n"):
                 continue
-            cells = [name, source, str(rep["n"]), _interval(rep["macro_f1"], rep["macro_f1_ci"]),
+            cells = [name, source, str(rep["n"]), interval(rep["macro_f1"], rep["macro_f1_ci"]),
                      gain_cell(rep.get("vs_rules")),
-                     *(_interval(rep["per_theme"][l]["f1"], rep["per_theme"][l]["ci"]) for l in labels),
+                     *(interval(rep["per_theme"][l]["f1"], rep["per_theme"][l]["ci"]) for l in labels),
                      f"{per_source['paragraphs_per_second']:,.0f}"]
             lines.append("| " + " | ".join(cells) + " |")
     if skipped:
@@ -178,5 +178,5 @@ def gain_cell(gain: dict[str, Any] | None) -> str:
     return f"{gain['macro_f1']:+.3f} [{gain['ci'][0]:+.2f}, {gain['ci'][1]:+.2f}]" if gain else "—"
 
 
-def _interval(value: float, ci: list[float]) -> str:
+def interval(value: float, ci: list[float]) -> str:
     return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"

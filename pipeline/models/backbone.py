@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,38 @@ def window_length(tokenizer: Any, config: Any, wanted: int) -> int:
     if config.model_type in ("roberta", "xlm-roberta", "camembert"):
         limit -= config.pad_token_id + 1
     return min(wanted, limit)
+
+
+def token_windows(tokenizer: Any, texts: list[str], max_length: int, overlap: int,
+                  prefix: str = "") -> tuple[list[list[int]], list[int]]:
+    """Token windows of every paragraph (special tokens included, at most `max_length`) and, for
+    each window, its paragraph's index: a long paragraph is read whole, never truncated."""
+    from pipeline.text import windows
+
+    inputs, owners = [], []
+    for index, text in enumerate(texts):
+        ids = tokenizer(prefix + text, add_special_tokens=False)["input_ids"] if text.strip() else []
+        for window in windows(ids, max_length - 2, overlap):
+            inputs.append([tokenizer.cls_token_id, *window, tokenizer.sep_token_id])
+            owners.append(index)
+    return inputs, owners
+
+
+def padded_batches(inputs: list[list[int]], batch_size: int, pad_id: int) -> Iterator[tuple[list[int], Any, Any]]:
+    """(window indices, ids, attention mask) of length-sorted batches padded only to their
+    longest window: on a CPU padding is paid for in full."""
+    import torch
+
+    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        width = max(len(inputs[i]) for i in batch)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            ids[row, : len(inputs[i])] = torch.tensor(inputs[i])
+            mask[row, : len(inputs[i])] = 1
+        yield batch, ids, mask
 
 
 def load_backbone(name: str, labels: list[str]):

@@ -13,18 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import sklearn
 import numpy as np
+import sklearn
 import torch
 from rich.progress import track
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pipeline.config import path
-from pipeline.models.backbone import needs_segmentation, window_length
+from pipeline.config import load_yaml, path
+from pipeline.models.backbone import needs_segmentation, padded_batches, token_windows, window_length
 from pipeline.models.base import Texts
 from pipeline.models.tfidf import fit_weighted, one_vs_rest
-from pipeline.text import windows
 
 log = logging.getLogger(__name__)
 HEAD = "head.joblib"
@@ -58,30 +57,17 @@ class Encoder:
         return digest.hexdigest()[:16]
 
     def _windows(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
-        tok, body = self.tokenizer, self.max_length - 2
-        inputs, owners = [], []
-        for index, text in enumerate(texts):
-            ids = tok(self.prefix + text, add_special_tokens=False)["input_ids"]
-            for window in windows(ids, body, self.overlap):
-                inputs.append([tok.cls_token_id, *window, tok.sep_token_id])
-                owners.append(index)
-        return inputs, owners
+        return token_windows(self.tokenizer, texts, self.max_length, self.overlap, self.prefix)
 
     @torch.inference_mode()
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         inputs, owners = self._windows(texts)
         hidden = self.model.config.hidden_size
         sums = np.zeros((len(texts), hidden), dtype=np.float64)
-        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
-        pad = self.tokenizer.pad_token_id
-        for batch in track(batches, description="Embedding paragraphs", transient=True) if progress else batches:
-            width = max(len(inputs[i]) for i in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : len(inputs[i])] = torch.tensor(inputs[i])
-                mask[row, : len(inputs[i])] = 1
+        batches = padded_batches(inputs, self.batch_size, self.tokenizer.pad_token_id)
+        total = -(-len(inputs) // self.batch_size)
+        for batch, ids, mask in track(batches, total=total, description="Embedding paragraphs", transient=True) \
+                if progress else batches:
             states = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
             summed = (states * mask.unsqueeze(-1)).sum(1).double().numpy()
             for row, i in enumerate(batch):
@@ -137,11 +123,12 @@ class EmbeddingCache:
         return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, width), dtype=np.float32)
 
 
-def _rule_hits(texts: list[str], labels: list[str], weight: float) -> np.ndarray:
-    from pipeline.config import load_yaml
-    from pipeline.models.rules import RulesModel
-
-    return weight * RulesModel(load_yaml("rules.yaml"), labels).cue_hits(texts)
+def rule_signals(rules: Any, texts: list[str], mode: str | bool) -> np.ndarray:
+    """Keyword-rule evidence as features: `cues` = one 0/1 column per cue pattern and the plan
+    flags; `themes` = the rules' four decisions in front of those. With them the head learns
+    how far to trust the rules on each theme and lets the encoder add what the cues miss."""
+    hits = rules.cue_hits(texts)
+    return np.hstack([rules.decide(hits), hits]) if mode == "themes" else hits
 
 
 _ENCODERS: dict[tuple, Encoder] = {}
@@ -161,14 +148,19 @@ class EncoderHeadModel:
     def __init__(self, encoder: Encoder, head: Pipeline, settings: dict[str, Any], labels: list[str],
                  cache: EmbeddingCache | None = None):
         self.encoder, self.head, self.settings, self.labels = encoder, head, settings, labels
-        self.cache = cache
+        self.cache, self.rules = cache, None
         self.segmented_input = encoder.segmented_input
 
     def features(self, texts: list[str]) -> np.ndarray:
         vectors = self.cache.embed(texts) if self.cache else self.encoder.embed(texts, progress=len(texts) > 256)
-        if not self.settings.get("rule_features"):
+        mode = self.settings.get("rule_features")
+        if not mode:
             return vectors
-        return np.hstack([vectors, _rule_hits(texts, self.labels, self.settings.get("rule_weight", 1.0))])
+        if self.rules is None:
+            from pipeline.models.rules import RulesModel
+
+            self.rules = RulesModel(self.settings["rules"], self.labels)
+        return np.hstack([vectors, self.settings.get("rule_weight", 1.0) * rule_signals(self.rules, texts, mode)])
 
     @classmethod
     def fit(cls, texts: Texts, targets: np.ndarray, params: dict[str, Any], model_params: dict[str, Any],
@@ -176,7 +168,8 @@ class EncoderHeadModel:
         encoder = shared_encoder(model_params["backbone"], model_params["max_length"],
                                  model_params["window_overlap"], params["prefix"])
         cache_dir = params.get("cache_dir")
-        self = cls(encoder, None, dict(params), labels, EmbeddingCache(path(cache_dir) if cache_dir else None, encoder))
+        settings = dict(params) | ({"rules": load_yaml("rules.yaml")} if params.get("rule_features") else {})
+        self = cls(encoder, None, settings, labels, EmbeddingCache(path(cache_dir) if cache_dir else None, encoder))
         self.head = Pipeline([("scale", StandardScaler()), ("clf", one_vs_rest(params["C"], seed, weights is not None))])
         if weights is not None:
             with sklearn.config_context(enable_metadata_routing=True):

@@ -41,7 +41,10 @@ class RulesModel:
 
     def predict_scores(self, segmented: list[str]) -> np.ndarray:
         """1 for a theme when any of its cues fires, unless the paragraph is a plan."""
-        hits = self.cue_hits(segmented)
+        return self.decide(self.cue_hits(segmented))
+
+    def decide(self, hits: np.ndarray) -> np.ndarray:
+        """Theme decisions (0/1) from `cue_hits` rows."""
         groups = np.split(hits[:, :-3], np.cumsum([len(cues) for cues in self.cues])[:-1], axis=1)
         scores = np.stack([group.any(axis=1) for group in groups], axis=1).astype(np.float32)
         scores[hits[:, -1] == 1] = 0.0

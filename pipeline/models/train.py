@@ -93,11 +93,22 @@ def checkpoint_folder(root: Path, params: dict[str, Any], paragraph_ids: list[st
 
 
 def model_info(kind: str, reason: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """What the model card and MLflow say about the model, the encoder's provenance included."""
+    backbone = params["model"]["backbone"] if kind in NEEDS_BACKBONE else ""
     return {
         "model_kind": kind,
         "fallback_reason": reason or "",
-        "backbone": params["model"]["backbone"] if kind in NEEDS_BACKBONE else "",
+        "backbone": backbone,
+        "encoder": encoder_provenance(backbone),
         "max_length": params["model"]["max_length"],
         "window_overlap": params["model"]["window_overlap"],
         "segmenter": "underthesea",
     }
+
+
+def encoder_provenance(backbone: str) -> dict[str, Any]:
+    """Source, licences and checksum of an imported encoder (`import_info.json`), else nothing."""
+    from pipeline.config import path
+
+    info = path(backbone) / "import_info.json" if backbone else None
+    return json.loads(info.read_text(encoding="utf-8")) if info is not None and info.exists() else {}

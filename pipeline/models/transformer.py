@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from pipeline.models.base import Texts
-from pipeline.models.backbone import needs_segmentation, window_length
-from pipeline.text import windows
+from pipeline.models.backbone import needs_segmentation, padded_batches, token_windows, window_length
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +28,7 @@ class TransformerModel:
 
     def encode(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
         """Token windows of every paragraph and, for each window, its paragraph's index."""
-        tok = self.tokenizer
-        body = self.max_length - 2
-        inputs, owners = [], []
-        for index, text in enumerate(texts):
-            ids = tok(text, add_special_tokens=False)["input_ids"] if text.strip() else []
-            for window in windows(ids, body, self.overlap):
-                inputs.append([tok.bos_token_id, *window, tok.eos_token_id])
-                owners.append(index)
-        return inputs, owners
+        return token_windows(self.tokenizer, texts, self.max_length, self.overlap)
 
     @classmethod
     def fit(cls, texts: Texts, targets: np.ndarray, labels: list[str], params: dict[str, Any],
@@ -58,6 +49,8 @@ class TransformerModel:
 
         set_seed(seed)
         tokenizer, model = load_backbone(model_params["backbone"], labels)
+        if params.get("freeze_word_embeddings"):
+            model.get_input_embeddings().requires_grad_(False)  # E5: 96M of its 118M parameters
         self = cls(tokenizer, model, model_params["max_length"], model_params["window_overlap"])
         reads = texts.read_by(self)
         held = np.zeros(len(reads), dtype=bool)
@@ -108,17 +101,8 @@ class TransformerModel:
         if not inputs:
             return scores
         self.model.eval()
-        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-        pad = self.tokenizer.pad_token_id
         window_scores = np.zeros((len(inputs), n_labels), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            width = max(len(inputs[i]) for i in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : len(inputs[i])] = torch.tensor(inputs[i])
-                mask[row, : len(inputs[i])] = 1
+        for batch, ids, mask in padded_batches(inputs, batch_size, self.tokenizer.pad_token_id):
             logits = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)).logits
             window_scores[batch] = torch.sigmoid(logits).float().cpu().numpy()
         empty = {i for i, text in enumerate(texts) if not text.strip()}
