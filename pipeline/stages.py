@@ -125,7 +125,7 @@ def train() -> dict[str, Any]:
 
     params = load_params()
     data, targets = _labelled(params, part="pool")
-    kind, reason = resolve_kind(params, LABELS)
+    kind, reason = resolve_kind(params)
     started = time.time()
     checkpoints = (checkpoint_folder(path(params["finetune"]["checkpoint_dir"]), params, list(data["paragraph_id"]))
                    if kind in ("finetune", "student") else None)
@@ -163,7 +163,7 @@ def evaluate() -> dict[str, Any]:
     data, targets = _labelled(params, splits, part="pool")
     y = targets.astype(bool)
     sources = np.array(data["source"])
-    kind, reason = resolve_kind(params, LABELS)
+    kind, reason = resolve_kind(params)
     names, skipped = compare.model_names(params["evaluate"]["models"], kind, params["evaluate"].get("variants"))
     cv = compare.Data(_texts(data), targets, np.array(data["article_id"]), sources, _unlabelled(splits))
     outcome = compare.run(cv, names, kind, params, LABELS)

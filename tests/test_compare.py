@@ -39,3 +39,25 @@ def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs,
     assert "41 seed" in card and f"{rep['macro_f1']:.3f} [{rep['macro_f1_ci'][0]:.2f}" in card
     assert "Against the keyword rules on real paragraphs" in card
     assert "## Known failure modes" in card and "recognition 1" in card and "## Intended use" in card
+
+
+def test_variants_name_a_kind_and_a_training_mix():
+    variants = {"eh_real": {"kind": "encoder_head", "source_weights": {"synthetic": 0.0}}, "words": {"rule_features": False}}
+    assert compare.model_names(["rules", "eh_real", "words"], "tfidf", variants) == (["rules", "words", "tfidf"], ["eh_real"])
+    assert compare.model_names(["rules", "eh_real"], "encoder_head", variants)[0] == ["rules", "eh_real", "encoder_head"]
+    params = load_params()
+    kind, overrides = compare._variant(variants["eh_real"])
+    merged = compare._override(params, kind, overrides)
+    assert kind == "encoder_head" and merged["model"]["source_weights"] == {"synthetic": 0.0}
+    assert merged["encoder_head"] == params["encoder_head"] and params["model"]["source_weights"] != {"synthetic": 0.0}
+
+
+def test_thresholds_are_tuned_on_real_rows_only():
+    from pipeline.evaluation import metrics as ev
+
+    y = np.array([[1], [0], [1], [0]], dtype=bool)
+    scores = np.array([[0.9], [0.1], [0.3], [0.2]], dtype=np.float32)
+    folds = np.array([0, 0, 1, 1])
+    # fold 1 is decided with thresholds from fold 0: all rows, or the real row 0 only
+    real_only = ev.cross_fitted_predictions(y, scores, folds, [0.2, 0.5, 0.8], np.array([True, False, False, False]))
+    assert real_only[2, 0] == False  # 0.8 (the real row's best cut) misses the 0.3 positive  # noqa: E712

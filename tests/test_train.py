@@ -15,7 +15,7 @@ def params(**model):
 
 
 def test_unreachable_backbone_falls_back_loudly(caplog):
-    kind, reason = resolve_kind(params(backbone="vinai/phobert-base-v2", offline_fallback="tfidf"), LABELS)
+    kind, reason = resolve_kind(params(backbone="vinai/phobert-base-v2", offline_fallback="tfidf"))
     assert kind == "tfidf" and "vinai/phobert-base-v2" in reason
     assert "unavailable" in caplog.text and "fallback" in caplog.text
     info = model_info(kind, reason, params())
@@ -24,11 +24,11 @@ def test_unreachable_backbone_falls_back_loudly(caplog):
 
 def test_no_fallback_stops_with_instructions(tmp_path):
     with pytest.raises(BackboneUnavailable, match="set model.backbone to that folder"):
-        resolve_kind(params(backbone=str(tmp_path / "nothing-here"), offline_fallback="none"), LABELS)
+        resolve_kind(params(backbone=str(tmp_path / "nothing-here"), offline_fallback="none"))
 
 
 def test_local_backbone_is_used(small_backbone):
-    assert resolve_kind(params(kind="finetune", backbone=str(small_backbone)), LABELS) == ("finetune", None)
+    assert resolve_kind(params(kind="finetune", backbone=str(small_backbone))) == ("finetune", None)
 
 
 def test_unknown_kind_is_refused():

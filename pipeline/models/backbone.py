@@ -136,13 +136,16 @@ def padded_batches(inputs: list[list[int]], batch_size: int, pad_id: int) -> Ite
         yield batch, ids, mask
 
 
-def load_backbone(name: str, labels: list[str]):
-    """(tokenizer, model) for multi-label classification from a hub id or a local folder,
-    offline only. Raises BackboneUnavailable with the way to fix it."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def load_backbone(name: str, labels: list[str] | None = None):
+    """(tokenizer, model) from a hub id or a local folder, offline only: a multi-label
+    classifier for `labels`, or with `labels=None` just the tokenizer and the config (a cheap
+    probe that the backbone is there). Raises BackboneUnavailable with the way to fix it."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
+        if labels is None:
+            return tokenizer, AutoConfig.from_pretrained(name)
         model = AutoModelForSequenceClassification.from_pretrained(
             name, num_labels=len(labels), problem_type="multi_label_classification",
             id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})

@@ -132,6 +132,7 @@ def rule_signals(rules: Any, texts: list[str], mode: str | bool) -> np.ndarray:
 
 
 _ENCODERS: dict[tuple, Encoder] = {}
+_CACHES: dict[Path, EmbeddingCache] = {}
 
 
 def shared_encoder(folder: str, max_length: int, overlap: int, prefix: str) -> Encoder:
@@ -140,6 +141,15 @@ def shared_encoder(folder: str, max_length: int, overlap: int, prefix: str) -> E
     if key not in _ENCODERS:
         _ENCODERS[key] = Encoder(Path(folder), max_length, overlap, prefix)
     return _ENCODERS[key]
+
+
+def shared_cache(folder: Path, encoder: Encoder) -> EmbeddingCache:
+    """One cache per file and process: every model of a cross-validation adds to the same
+    vectors, so none writes back a stale copy over another's."""
+    file = Path(folder) / f"{encoder.fingerprint()}.npz"
+    if file not in _CACHES:
+        _CACHES[file] = EmbeddingCache(folder, encoder)
+    return _CACHES[file]
 
 
 class EncoderHeadModel:
@@ -169,7 +179,7 @@ class EncoderHeadModel:
                                  model_params["window_overlap"], params["prefix"])
         cache_dir = params.get("cache_dir")
         settings = dict(params) | ({"rules": load_yaml("rules.yaml")} if params.get("rule_features") else {})
-        self = cls(encoder, None, settings, labels, EmbeddingCache(path(cache_dir) if cache_dir else None, encoder))
+        self = cls(encoder, None, settings, labels, shared_cache(path(cache_dir), encoder) if cache_dir else None)
         self.head = Pipeline([("scale", StandardScaler()), ("clf", one_vs_rest(params["C"], seed, weights is not None))])
         if weights is not None:
             with sklearn.config_context(enable_metadata_routing=True):

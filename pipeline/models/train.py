@@ -17,13 +17,13 @@ log = logging.getLogger(__name__)
 NEEDS_BACKBONE = {"finetune", "student", "encoder_head"}
 
 
-def resolve_kind(params: dict[str, Any], labels: list[str]) -> tuple[str, str | None]:
-    """(kind to train, fallback reason or None). Probes the backbone once, offline."""
+def resolve_kind(params: dict[str, Any]) -> tuple[str, str | None]:
+    """(kind to train, fallback reason or None). Probes the backbone (tokenizer and config), offline."""
     model = params["model"]
     if model["kind"] not in NEEDS_BACKBONE:
         return model["kind"], None
     try:
-        load_backbone(model["backbone"], labels)
+        load_backbone(model["backbone"])
     except BackboneUnavailable as err:
         if model.get("offline_fallback", "none") == "none":
             raise
