@@ -154,7 +154,7 @@ def train() -> dict[str, Any]:
 def evaluate() -> dict[str, Any]:
     from pipeline.evaluation import compare
     from pipeline.evaluation import heldout, metrics as ev
-    from pipeline.evaluation.errors import error_rows, render_html
+    from pipeline.evaluation.errors import error_rows, misclassified, render_html
     from pipeline.evaluation.plots import write_pr_plots
     from pipeline.models.train import resolve_kind
 
@@ -179,7 +179,8 @@ def evaluate() -> dict[str, Any]:
     cuts = {name: heldout.thresholds_from_cv(y, outcome.scores[name], real, grid) for name in names}
     thresholds = dict(zip(LABELS, map(float, cuts[kind])))
     metrics["heldout"] = _score_heldout(cv, names, kind, cuts, params, splits)
-    errors = error_rows(data.to_list(), y, decided, outcome.scores[kind][0], outcome.sentence_scores, LABELS)
+    explained = compare.explain(outcome, cv, misclassified(y, decided))
+    errors = error_rows(data.to_list(), y, decided, outcome.scores[kind][0], explained, LABELS)
     metrics["misclassified"] = len(errors)
     out = path(params["evaluate"]["out_dir"])
     write_json(out / "metrics.json", metrics)

@@ -24,7 +24,9 @@ def test_models_share_folds_and_get_intervals_card_reports_them(seed_paragraphs,
     params["evaluate"] |= {"repeats": 2, "bootstrap": 100}
     outcome = compare.run(data, ["rules", "tfidf"], "tfidf", params, LABELS)
     assert len(outcome.folds) == 2 and all(len(outcome.decisions[m]) == 2 for m in ("rules", "tfidf"))
-    assert all(outcome.sentence_scores[i] for i in range(len(targets)))
+    explained = compare.explain(outcome, data, np.array([0, 5]))
+    assert explained[0] and explained[5] and not explained[1]
+    assert all(len(scores) == len(LABELS) for _, scores in explained[0])
     table = compare.table(data, outcome, LABELS, params)
     rep = table["tfidf"]["seed"]
     assert rep["n"] == 41 and rep["repeats"] == 2 and rep["macro_f1_ci"][0] <= rep["macro_f1"] <= rep["macro_f1_ci"][1]

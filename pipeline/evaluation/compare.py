@@ -35,7 +35,7 @@ class Outcome:
     scores: dict[str, list[np.ndarray]]
     decisions: dict[str, list[np.ndarray]]
     seconds: dict[str, float]
-    sentence_scores: list[list[tuple[str, list[float]]]]
+    fold_models: dict[int, ScoreModel]  # the main model of each fold of the first repeat: explains its errors
 
 
 def model_names(requested: list[str], main: str, variants: dict[str, Any] | None = None) -> tuple[list[str], list[str]]:
@@ -104,7 +104,7 @@ def run(data: Data, names: list[str], main: str, params: dict[str, Any], labels:
     n, width = len(data.targets), len(labels)
     scores = {name: [np.zeros((n, width), dtype=np.float32) for _ in folds] for name in names}
     seconds = dict.fromkeys(names, 0.0)
-    sentence_rows: list[list[tuple[str, list[float]]]] = [[] for _ in range(n)]
+    fold_models: dict[int, ScoreModel] = {}
     jobs = [(r, f) for r, assignment in enumerate(folds) for f in np.unique(assignment)]
     for r, f in track(jobs, description=f"Cross-validating {', '.join(names)}"):
         test = folds[r] == f
@@ -116,13 +116,25 @@ def run(data: Data, names: list[str], main: str, params: dict[str, Any], labels:
             scores[name][r][test] = model.predict_scores(reads)
             seconds[name] += time.perf_counter() - started
             if r == 0 and name == main:
-                for row, found in zip(np.flatnonzero(test), sentence_scores(model, reads)):
-                    sentence_rows[row] = found
+                fold_models[int(f)] = model
     grid = settings["threshold_grid"]
     real = real_rows(data.sources, params)
     decisions = {name: [ev.cross_fitted_predictions(data.y, s, fold, grid, real) for s, fold in zip(scores[name], folds)]
                  for name in names}
-    return Outcome(folds, scores, decisions, seconds, sentence_rows)
+    return Outcome(folds, scores, decisions, seconds, fold_models)
+
+
+def explain(outcome: Outcome, data: Data, rows: np.ndarray) -> list[list[tuple[str, list[float]]]]:
+    """Sentence scores of `rows` (indices) by the first repeat's model of their fold: only for
+    the paragraphs a report shows, since an encoder pays for every sentence it reads."""
+    found: list[list[tuple[str, list[float]]]] = [[] for _ in range(len(data.targets))]
+    wanted = np.zeros(len(data.targets), dtype=bool)
+    wanted[rows] = True
+    for fold, model in outcome.fold_models.items():
+        chosen = wanted & (outcome.folds[0] == fold)
+        for row, scored in zip(np.flatnonzero(chosen), sentence_scores(model, data.texts.take(chosen).read_by(model))):
+            found[row] = scored
+    return found
 
 
 def table(data: Data, outcome: Outcome, labels: list[str], params: dict[str, Any]) -> dict[str, Any]:
