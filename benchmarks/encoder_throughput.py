@@ -10,10 +10,8 @@ measured on the trained head (models/trained after `make run`), else on a head f
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import os
-import random
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANTQ_ROOT", str(ROOT))
 
-from pipeline.config import LABELS, load_params, load_yaml, path, set_offline_env  # noqa: E402
+from pipeline.config import LABELS, load_params, path, set_offline_env  # noqa: E402
 
 set_offline_env()
 
@@ -30,7 +28,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from benchmarks.tag_throughput import (agreement, console, corpus_paragraphs, measure, rule_labels,  # noqa: E402
+from benchmarks.tag_throughput import (agreement, arguments, console, inputs, measure, rule_labels,  # noqa: E402
                                        sample, tag_end_to_end)
 
 
@@ -43,9 +41,9 @@ def encoder_folder() -> Path:
     return folder
 
 
-def naive(folder: Path, head):
-    """The same encoder with the trained head's weights in a BertForSequenceClassification
-    (mean pooling replaced by [CLS]: the naive cost is the same), run as people first do."""
+def naive(folder: Path):
+    """The same encoder as a BertForSequenceClassification (its classifier untrained: only the
+    speed is compared), run as people first write it."""
     from transformers import AutoTokenizer, BertForSequenceClassification, pipeline
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -78,24 +76,12 @@ def fitted_head(pool: list[str], folder: Path):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--paragraphs", type=int, default=200, help="paragraphs for the fast paths")
-    parser.add_argument("--naive-paragraphs", type=int, default=24, help="paragraphs for the naive path (slow)")
-    parser.add_argument("--long-share", type=float, default=0.05, help="share of paragraphs joined past 256 tokens")
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    args = parser.parse_args()
-
-    from pipeline.data.ingest import Furniture
-
-    torch.set_num_threads(args.threads)
-    furniture = Furniture.from_config(load_yaml("furniture.yaml"))
-    rng = random.Random(0)
-    pool = corpus_paragraphs(furniture)
-    texts = sample(pool, args.paragraphs, args.long_share, rng)
+    args = arguments(__doc__, 200).parse_args()
+    furniture, rng, pool, texts = inputs(args)
     folder = encoder_folder()
     tagger = fitted_head(pool[:400], folder)
     results: list[dict] = []
-    run_naive = naive(folder, tagger)
+    run_naive = naive(folder)
     measure("naive: HF pipeline, 1 at a time, pad 512", lambda: run_naive(texts[: args.naive_paragraphs]),
             args.naive_paragraphs, results)
     del run_naive

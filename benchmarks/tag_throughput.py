@@ -138,27 +138,39 @@ def tag_end_to_end(tagger, texts: list[str], furniture, folder: Path) -> int:
     return report.paragraphs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--paragraphs", type=int, default=160, help="paragraphs for the fast paths")
+def arguments(description: str, paragraphs: int) -> argparse.ArgumentParser:
+    """The options both benchmarks share."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--paragraphs", type=int, default=paragraphs, help="paragraphs for the fast paths")
     parser.add_argument("--naive-paragraphs", type=int, default=24, help="paragraphs for the naive path (slow)")
-    parser.add_argument("--long-share", type=float, default=0.05, help="share of paragraphs past 256 tokens")
-    parser.add_argument("--layers", type=int, default=12)
-    parser.add_argument("--vocab", type=int, default=64_000)
+    parser.add_argument("--long-share", type=float, default=0.05, help="share of paragraphs joined past 256 tokens")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--no-int8", action="store_true")
-    args = parser.parse_args()
+    return parser
 
+
+def inputs(args: argparse.Namespace):
+    """(furniture, random generator, the corpus paragraphs, the sample to tag), threads set."""
     from pipeline.data.ingest import Furniture
-    from pipeline.models.transformer import TransformerModel
-    from pipeline.tagging.tagger import Tagger
-    from pipeline.text import segment
 
     torch.set_num_threads(args.threads)
     furniture = Furniture.from_config(load_yaml("furniture.yaml"))
     rng = random.Random(0)
     pool = corpus_paragraphs(furniture)
-    texts = sample(pool, args.paragraphs, args.long_share, rng)
+    return furniture, rng, pool, sample(pool, args.paragraphs, args.long_share, rng)
+
+
+def main() -> None:
+    parser = arguments(__doc__, 160)
+    parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--vocab", type=int, default=64_000)
+    parser.add_argument("--no-int8", action="store_true")
+    args = parser.parse_args()
+
+    from pipeline.models.transformer import TransformerModel
+    from pipeline.tagging.tagger import Tagger
+    from pipeline.text import segment
+
+    furniture, rng, pool, texts = inputs(args)
     results: list[dict] = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
