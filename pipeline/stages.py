@@ -101,7 +101,7 @@ def _labelled(params: dict[str, Any], splits=None, part: str = "all"):
     data = splits["labelled"]
     if part != "all":
         held = set(params["evaluate"].get("heldout_sources", []))
-        data = data.filter(lambda row: (row["source"] in held) == (part == "heldout"))
+        data = data.filter(lambda row: (row["source"] in held) == (part == "heldout"), keep_in_memory=True)  # no cache files in a DVC output
     return data, np.array(data["targets"], dtype=np.float32).reshape(len(data), len(LABELS))
 
 

@@ -1,4 +1,3 @@
-import pytest
 
 from pipeline.config import LABELS, load_params
 from pipeline.data.consistency import check, error_messages, jaccard, label_conflicts, near_duplicates, shingles

@@ -3,7 +3,6 @@ resume equal to a clean run, CSV output and label options. Real files, a real py
 from __future__ import annotations
 
 import csv
-import json
 
 import mlflow.pyfunc
 import numpy as np
