@@ -60,8 +60,9 @@ def render_card(info: dict[str, Any], stats: dict[str, Any], metrics: dict[str, 
         + f"; no theme: {stats.get('no_theme', '?')}.", "",
         "## Scores", "",
         f"Repeated ({metrics.get('repeats', 1)}×) {metrics.get('folds', '?')}-fold cross-validation grouped by "
-        "article; thresholds for each fold tuned on the other folds; 95% intervals from a bootstrap over "
-        "articles. Each source is reported apart: judge the model on real (`seed`) paragraphs first.", "",
+        "article or page; thresholds for each fold tuned on the real paragraphs of the other folds; 95% "
+        "intervals from a bootstrap over articles. Each source is reported apart: judge the model on the real "
+        "sources and, above all, on the held-out block below, never on written text.", "",
         "| model | source | n | macro-F1 [95% CI] | " + " | ".join(labels) + " |",
         "|" + "---|" * (4 + len(labels)),
     ]
