@@ -16,6 +16,7 @@ from pipeline.evaluation.errors import sentences
 from pipeline.models.base import ScoreModel, Texts
 from pipeline.models.train import NEEDS_BACKBONE, distil_student, fit
 
+
 @dataclass
 class Data:
     texts: Texts
@@ -78,10 +79,10 @@ def _variant(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _override(params: dict[str, Any], kind: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """Params with a variant's overrides: `source_weights` go to `model`, the rest to the kind's section."""
-    section = {"tfidf": "tfidf", "encoder_head": "encoder_head", "finetune": "finetune"}[kind]
+    """Params with a variant's overrides: `source_weights` go to `model`, the rest to the kind's
+    own section (`tfidf`, `encoder_head`, `finetune`)."""
     model = params["model"] | ({"source_weights": overrides.pop("source_weights")} if "source_weights" in overrides else {})
-    return params | {"model": model, section: params[section] | overrides}
+    return params | {"model": model, kind: params[kind] | overrides}
 
 
 def sentence_scores(model: ScoreModel, texts: list[str]) -> list[list[tuple[str, list[float]]]]:

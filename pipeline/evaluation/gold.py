@@ -132,9 +132,8 @@ def read_gold(file: Path, labels: list[str]) -> Gold:
 def load_models(specs: list[str], labels: list[str], required: bool = True) -> dict[str, Any]:
     """The keyword rules first (the baseline every model must beat), then each model: a Tagger
     folder (tagger.json), an MLflow pyfunc folder or URI. Missing ones are skipped unless `required`."""
-    from pipeline.config import path
     from pipeline.tagging.predictor import load_predictor, model_exists
-    from pipeline.tagging.tagger import INFO, Tagger, rules_tagger
+    from pipeline.tagging.tagger import rules_tagger
 
     models: dict[str, Any] = {"rules": rules_tagger(labels)}
     for spec in specs:
@@ -142,8 +141,7 @@ def load_models(specs: list[str], labels: list[str], required: bool = True) -> d
             continue
         name = spec if spec not in models else f"{spec} #{len(models)}"
         try:
-            tagger_folder = ":/" not in spec and (path(spec) / INFO).is_file()
-            models[name] = Tagger.load(path(spec)) if tagger_folder else load_predictor(spec, labels, False)[0]
+            models[name] = load_predictor(spec, labels, rules_fallback=False)[0]
         except Exception as err:  # MLflow raises its own types for a folder that is no model
             raise GoldError(str(err) if isinstance(err, FileNotFoundError) else f"{spec}: cannot load it as a tagger or "
                             f"MLflow model folder ({err}); pass --model an MLflow model URI or folder") from err

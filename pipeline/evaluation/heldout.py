@@ -22,9 +22,9 @@ def score(models: dict[str, ScoreModel], thresholds: dict[str, np.ndarray], text
     decided = {name: model.predict_scores(texts.read_by(model)) >= thresholds[name] for name, model in models.items()}
     result: dict[str, Any] = {}
     for name, pred in decided.items():
+        per_theme = ev.report(y, pred, labels)["per_theme"]
         result[name] = ev.summarize(y, [pred], groups, labels, n_boot, seed)
-        result[name]["per_theme_recall"] = {label: round(float(ev.report(y, pred, labels)["per_theme"][label]["recall"]), 4)
-                                            for label in labels}
+        result[name]["per_theme_recall"] = {label: per_theme[label]["recall"] for label in labels}
         if "rules" in decided and name != "rules":
             result[name]["vs_rules"] = ev.paired_difference(y, [pred], [decided["rules"]], groups, n_boot, seed)
     return result

@@ -14,7 +14,6 @@ from typing import Any
 
 import joblib
 import numpy as np
-import sklearn
 import torch
 from rich.progress import track
 from sklearn.pipeline import Pipeline
@@ -181,9 +180,6 @@ class EncoderHeadModel:
         settings = dict(params) | ({"rules": load_yaml("rules.yaml")} if params.get("rule_features") else {})
         self = cls(encoder, None, settings, labels, shared_cache(path(cache_dir), encoder) if cache_dir else None)
         self.head = Pipeline([("scale", StandardScaler()), ("clf", one_vs_rest(params["C"], seed, weights is not None))])
-        if weights is not None:
-            with sklearn.config_context(enable_metadata_routing=True):
-                self.head.named_steps["scale"].set_fit_request(sample_weight=False)
         fit_weighted(self.head, self.features(texts.read_by(self)), targets, weights)
         return self
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import sklearn
 import numpy as np
+import sklearn
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -64,11 +64,15 @@ def one_vs_rest(C: float, seed: int, weighted: bool = False) -> OneVsRestClassif
 
 
 def fit_weighted(pipeline: Pipeline, inputs: Any, targets: np.ndarray, weights: np.ndarray | None) -> None:
-    """Fit, passing per-row weights (the training mix of sources) to the classifier only."""
+    """Fit, passing per-row weights (the training mix of sources) to the classifier only: the
+    steps before it (a scaler, say) are fitted unweighted."""
     if weights is None:
         pipeline.fit(inputs, targets.astype(int))
         return
     with sklearn.config_context(enable_metadata_routing=True):
+        for _, step in pipeline.steps[:-1]:
+            if hasattr(step, "set_fit_request"):
+                step.set_fit_request(sample_weight=False)
         pipeline.fit(inputs, targets.astype(int), sample_weight=weights)
 
 

@@ -17,8 +17,13 @@ def model_exists(model: str) -> bool:
 
 
 def load_predictor(model: str, labels: list[str], rules_fallback: bool = True) -> tuple[Any, str]:
-    """(object with the pyfunc `predict(frame)`, a name for it). An MLflow URI or an existing
-    folder is loaded as a pyfunc; a missing folder falls back to the rules when allowed."""
+    """(object with the pyfunc `predict(frame)`, a name for it). A saved Tagger folder
+    (`tagger.json`, e.g. models/trained) is loaded as it is, an MLflow URI or folder as a pyfunc;
+    a missing folder falls back to the rules when allowed."""
+    from pipeline.tagging.tagger import INFO, Tagger
+
+    if ":/" not in model and (path(model) / INFO).is_file():
+        return Tagger.load(path(model)), model
     if model_exists(model):
         import mlflow.pyfunc
 
